@@ -1,0 +1,34 @@
+#include "policy/policy.h"
+
+CK_RV cid_policy_pin_format(const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	if (pin == NULL && len != 0)
+		return CKR_ARGUMENTS_BAD;
+	if (len < CID_POLICY_PIN_MIN_LEN || len > CID_POLICY_PIN_MAX_LEN)
+		return CKR_PIN_LEN_RANGE;
+	for (CK_ULONG i = 0; i < len; i++)
+		if (pin[i] < '0' || pin[i] > '9')
+			return CKR_PIN_INVALID;
+	return CKR_OK;
+}
+
+bool cid_policy_pin_plausible(const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	return pin != NULL && cid_policy_pin_format(pin, len) == CKR_OK;
+}
+
+CK_FLAGS cid_policy_pin_flags(unsigned tries_left, unsigned max_tries, bool so)
+{
+	CK_FLAGS low = so ? CKF_SO_PIN_COUNT_LOW : CKF_USER_PIN_COUNT_LOW;
+	CK_FLAGS final = so ? CKF_SO_PIN_FINAL_TRY : CKF_USER_PIN_FINAL_TRY;
+	CK_FLAGS locked = so ? CKF_SO_PIN_LOCKED : CKF_USER_PIN_LOCKED;
+	CK_FLAGS f = 0;
+
+	if (tries_left == 0)
+		return locked;
+	if (tries_left < max_tries)
+		f |= low;
+	if (tries_left == 1)
+		f |= final;
+	return f;
+}

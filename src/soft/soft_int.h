@@ -1,0 +1,171 @@
+/* Internals of the soft token shared by its source files.  Nothing outside
+ * src/soft includes this; the admin tool uses soft_audit.h. */
+#ifndef CAREID_SOFT_SOFT_INT_H
+#define CAREID_SOFT_SOFT_INT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <sqlite3.h>
+
+#include "common/attrs.h"
+#include "crypto/crypto.h"
+#include "soft/soft.h"
+
+/* "CIDT": marks a SQLite file as a careid token, so that a stray database
+ * in the token directory is never mistaken for one. */
+#define SOFT_APPLICATION_ID 0x43494454
+#define SOFT_SCHEMA_VERSION 1
+#define SOFT_FILE_SUFFIX ".token"
+#define SOFT_SERIAL_LEN 16
+#define SOFT_SALT_LEN 16
+#define SOFT_BUSY_TIMEOUT_MS 5000
+#define SOFT_DESCRIPTION "careid virtual smartcard"
+
+/* Meta keys.  Later layers add their own (pin_to_be_changed, access
+ * period end, cancelled, renewal count...) without a schema change. */
+#define SOFT_META_LABEL          "label"
+#define SOFT_META_SERIAL         "serial"
+#define SOFT_META_UUID           "token_uuid"
+#define SOFT_META_SCHEMA         "schema_version"
+#define SOFT_META_CREATED        "created"
+#define SOFT_META_USER_TRIES     "user_tries_left"
+#define SOFT_META_SO_TRIES       "so_tries_left"
+#define SOFT_META_USER_PIN_INIT  "user_pin_initialized"
+#define SOFT_META_PIN_TO_CHANGE  "pin_to_be_changed"
+#define SOFT_META_KDF_LOG2N      "kdf_log2_n"
+#define SOFT_META_KDF_R          "kdf_r"
+#define SOFT_META_KDF_P          "kdf_p"
+#define SOFT_META_USER_SALT      "user_salt"
+#define SOFT_META_SO_SALT        "so_salt"
+#define SOFT_META_USER_WRAP      "user_wrapped_key"
+#define SOFT_META_SO_WRAP        "so_wrapped_key"
+#define SOFT_META_OBJECTS_GEN    "objects_generation"
+#define SOFT_META_AUDIT_SEQ      "audit_head_seq"
+#define SOFT_META_AUDIT_HASH     "audit_head_hash"
+
+/* Nobody logged in. */
+#define SOFT_NOBODY ((CK_USER_TYPE)-1)
+
+typedef struct soft_token {
+	cid_token base;
+	sqlite3 *db;
+	char *path;
+	char serial[SOFT_SERIAL_LEN + 1];
+	CK_USER_TYPE who;
+	/* The unwrapped token key: present only while someone is logged in. */
+	bool have_key;
+	uint8_t key[CID_AEAD_KEY_LEN];
+	/* What load_objects last saw, for changed(). */
+	bool loaded;
+	int64_t seen_data_version;
+	int64_t seen_generation;
+} soft_token;
+
+/* ---- db.c: the file, transactions, meta values ---- */
+
+/* Maps a SQLite result to a PKCS#11 code and logs one line naming what. */
+CK_RV soft_db_rv(sqlite3 *db, int rc, const char *what);
+/* Opens an existing token file (or a new empty one when create is true,
+ * which the caller has already made 0600), sets the connection up. */
+CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out);
+/* Checks that an open file is a token of a schema this code understands
+ * and returns its serial. */
+CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN + 1]);
+CK_RV soft_db_create_schema(sqlite3 *db);
+CK_RV soft_db_exec(sqlite3 *db, const char *sql);
+CK_RV soft_tx_begin(sqlite3 *db, bool write);
+CK_RV soft_tx_commit(sqlite3 *db);
+void soft_tx_rollback(sqlite3 *db);
+/* Forces the log back into the main file and empties it, so that
+ * superseded key wraps do not linger in the WAL.  Best effort. */
+void soft_db_flush(sqlite3 *db);
+
+/* found is false (and *out untouched) when the key is absent. */
+CK_RV soft_meta_int(sqlite3 *db, const char *key, int64_t *out, bool *found);
+/* Absent key: CKR_DEVICE_ERROR with a log line (the file is damaged). */
+CK_RV soft_meta_int_req(sqlite3 *db, const char *key, int64_t *out);
+/* *out is NULL when absent; caller frees with cid_free_secret. */
+CK_RV soft_meta_blob(sqlite3 *db, const char *key, uint8_t **out, size_t *len);
+CK_RV soft_meta_set_int(sqlite3 *db, const char *key, int64_t v);
+CK_RV soft_meta_set_blob(sqlite3 *db, const char *key, const void *v, size_t len);
+CK_RV soft_meta_set_text(sqlite3 *db, const char *key, const char *v);
+CK_RV soft_meta_del(sqlite3 *db, const char *key);
+/* Bumps the object generation inside the caller's write transaction. */
+CK_RV soft_meta_bump_generation(sqlite3 *db, int64_t *old_gen);
+
+/* ---- audit.c ---- */
+
+/* Appends one record inside the caller's write transaction.  detail must
+ * never carry a passcode or key. */
+CK_RV soft_audit_append(sqlite3 *db, const char *serial, const char *event, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+/* ---- seal.c: key hierarchy and object protection ---- */
+
+typedef enum { SOFT_ROLE_USER, SOFT_ROLE_SO } soft_role;
+
+CK_RV soft_kdf_params_load(sqlite3 *db, cid_kdf_params *prm);
+CK_RV soft_kek_derive(const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t *salt, size_t saltlen,
+                      const cid_kdf_params *prm, uint8_t kek[CID_AEAD_KEY_LEN]);
+CK_RV soft_key_wrap(const char *serial, soft_role role, const uint8_t kek[CID_AEAD_KEY_LEN],
+                    const uint8_t key[CID_AEAD_KEY_LEN], uint8_t **out, size_t *outlen);
+/* CKR_ENCRYPTED_DATA_INVALID when kek is not the right one. */
+CK_RV soft_key_unwrap(const char *serial, soft_role role, const uint8_t kek[CID_AEAD_KEY_LEN],
+                      const uint8_t *wrapped, size_t len, uint8_t key[CID_AEAD_KEY_LEN]);
+/* Derives a KEK from a new passcode with a fresh salt and stores the wrap
+ * of key and the salt, inside the caller's write transaction. */
+CK_RV soft_store_wrap(soft_token *t, soft_role role, const cid_kdf_params *prm,
+                      const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t key[CID_AEAD_KEY_LEN]);
+
+bool soft_attr_is_secret(const cid_attrs *a, CK_ATTRIBUTE_TYPE type);
+bool soft_attrs_have_secret(const cid_attrs *a);
+
+typedef struct soft_row {
+	bool priv;
+	uint8_t *attrs;   /* public part, encoded (NULL for private objects) */
+	size_t attrs_len;
+	uint8_t *sealed;  /* secret part or whole set, sealed (may be NULL) */
+	size_t sealed_len;
+} soft_row;
+
+void soft_row_clear(soft_row *r);
+/* Splits an attribute set into the stored form for object id. */
+CK_RV soft_row_seal(const soft_token *t, uint64_t id, const cid_attrs *a, soft_row *r);
+/* Rebuilds what the current state may see: with_secrets needs the key. */
+CK_RV soft_row_open(const soft_token *t, uint64_t id, const soft_row *r, bool with_secrets,
+                    cid_attrs *out);
+
+/* ---- pin.c ---- */
+
+CK_RV soft_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);
+CK_RV soft_logout(cid_token *tok);
+CK_RV soft_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32]);
+CK_RV soft_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len);
+CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,
+                   const CK_UTF8CHAR *new_pin, CK_ULONG newlen);
+void soft_forget_key(soft_token *t);
+
+/* ---- objects.c ---- */
+
+CK_RV soft_changed(cid_token *tok, bool *changed);
+CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx);
+CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id);
+CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs);
+CK_RV soft_destroy_object(cid_token *tok, uint64_t id);
+/* Inside the caller's write transaction: records that the object set
+ * changed, keeping this handle's view current when it was. */
+CK_RV soft_objects_touched(soft_token *t);
+
+/* ---- token.c ---- */
+
+/* Takes ownership of db and path. */
+CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN + 1], cid_token **out);
+/* Writes a complete new token into an empty, schema-ready database. */
+CK_RV soft_token_format(sqlite3 *db, const char *serial, uint32_t kdf_cost, const CK_UTF8CHAR *so_pin,
+                        CK_ULONG len, const CK_UTF8CHAR label[32]);
+/* Formats a label for the audit trail (printable, trailing blanks cut). */
+void soft_label_text(const CK_UTF8CHAR label[32], char out[33]);
+
+#endif

@@ -1,0 +1,37 @@
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "soft/soft.h"
+#include "token/providers.h"
+
+CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *count)
+{
+	cid_provider **v = calloc(1, sizeof(*v));
+	size_t n = 0;
+	CK_RV rv;
+
+	if (v == NULL)
+		return CKR_HOST_MEMORY;
+	if (cfg->soft_tokens) {
+		rv = cid_soft_provider_new(cfg->token_dir, cfg->kdf_cost, &v[n]);
+		if (rv != CKR_OK) {
+			CID_ERROR("soft tokens unavailable in %s (0x%lx)", cfg->token_dir, rv);
+			free(v);
+			return rv;
+		}
+		n++;
+	}
+	*list = v;
+	*count = n;
+	return CKR_OK;
+}
+
+void cid_providers_close(cid_provider **list, size_t count, int abandon)
+{
+	if (list == NULL)
+		return;
+	if (!abandon)
+		for (size_t i = 0; i < count; i++)
+			list[i]->ops->release(list[i]);
+	free(list);
+}

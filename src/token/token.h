@@ -1,0 +1,116 @@
+/* The token backend interface: what the PKCS#11 front asks of a token,
+ * whatever holds it (the soft token's database now, a card behind PC/SC
+ * later).  The front never learns which kind it is talking to.
+ *
+ * Ownership and threading: the front serialises calls on one token with
+ * that token's own lock (one per slot, never a module-wide one), except
+ * key_op, which may run concurrently on the same token for different
+ * objects.  A backend keeps its authentication state itself (the soft
+ * token keeps its unwrapped storage key; a card, its verified PIN). */
+#ifndef CAREID_TOKEN_TOKEN_H
+#define CAREID_TOKEN_TOKEN_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "pkcs11.h"
+#include "common/attrs.h"
+
+typedef struct cid_token cid_token;
+typedef struct cid_provider cid_provider;
+
+/* What the front shows in CK_TOKEN_INFO.  Strings are blank-padded, not
+ * NUL-terminated, as PKCS#11 wants them. */
+typedef struct cid_token_status {
+	CK_UTF8CHAR label[32];
+	CK_UTF8CHAR manufacturer[32];
+	CK_UTF8CHAR model[16];
+	CK_CHAR serial[16];
+	/* CKF_TOKEN_INITIALIZED, CKF_USER_PIN_INITIALIZED, CKF_RNG,
+	 * CKF_LOGIN_REQUIRED, CKF_WRITE_PROTECTED, and the exact PIN state
+	 * flags (COUNT_LOW, FINAL_TRY, LOCKED, TO_BE_CHANGED, user and SO). */
+	CK_FLAGS flags;
+	CK_ULONG min_pin_len, max_pin_len;
+	CK_VERSION hw_version, fw_version;
+} cid_token_status;
+
+/* Receives each stored object during load_objects.  id is the backend's
+ * stable identifier (never 0); attrs are borrowed for the call only. */
+typedef CK_RV (*cid_object_sink)(void *ctx, uint64_t id, const cid_attrs *attrs);
+
+struct cid_token_ops {
+	CK_RV (*status)(cid_token *t, cid_token_status *st);
+
+	/* Authentication.  who is CKU_USER, CKU_SO or CKU_CONTEXT_SPECIFIC
+	 * (re-verify the user passcode for one key use).  The backend
+	 * applies P1-P3 itself: format check before any try is spent, the
+	 * durable try counter, lockout. */
+	CK_RV (*login)(cid_token *t, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);
+	CK_RV (*logout)(cid_token *t);
+	/* Initialise (or re-initialise, when the SO passcode matches) the
+	 * token: every object is destroyed. */
+	CK_RV (*init_token)(cid_token *t, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32]);
+	/* Called with the SO logged in: set the user passcode, unblock. */
+	CK_RV (*init_pin)(cid_token *t, const CK_UTF8CHAR *pin, CK_ULONG len);
+	/* who is the logged-in user type, or CKU_USER when nobody is
+	 * logged in (then old is checked as a user passcode, costing a try
+	 * when wrong). */
+	CK_RV (*set_pin)(cid_token *t, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,
+	                 const CK_UTF8CHAR *new_pin, CK_ULONG newlen);
+
+	/* Objects.  load_objects reports every stored object visible in the
+	 * current authentication state: public objects always (without
+	 * their secret values before login), private ones only after user
+	 * login.  changed tells, cheaply, whether the stored set may differ
+	 * from the last load (another process wrote to it). */
+	CK_RV (*changed)(cid_token *t, bool *changed);
+	CK_RV (*load_objects)(cid_token *t, cid_object_sink sink, void *ctx);
+	CK_RV (*create_object)(cid_token *t, const cid_attrs *attrs, uint64_t *id);
+	CK_RV (*update_object)(cid_token *t, uint64_t id, const cid_attrs *attrs);
+	CK_RV (*destroy_object)(cid_token *t, uint64_t id);
+
+	/* Random bytes from the token (NULL: the front uses the host RNG). */
+	CK_RV (*random)(cid_token *t, uint8_t *buf, size_t len);
+
+	void (*release)(cid_token *t);
+};
+
+struct cid_token {
+	const struct cid_token_ops *ops;
+};
+
+/* A provider finds tokens: the soft-token directory, later the PC/SC
+ * readers.  Each place a token can be (a token file, a reader) has a
+ * stable key string; the front turns keys into slot ids that never change
+ * for the life of the module. */
+typedef struct cid_place {
+	const char *key;          /* unique within the provider, stable */
+	const char *description;  /* CK_SLOT_INFO.slotDescription */
+	bool removable;           /* CKF_REMOVABLE_DEVICE */
+	bool hardware;            /* CKF_HW_SLOT */
+	bool can_create;          /* an empty place where C_InitToken creates a token */
+} cid_place;
+
+typedef CK_RV (*cid_place_sink)(void *ctx, const cid_place *place);
+
+struct cid_provider_ops {
+	const char *name;
+	/* Reports every current place. */
+	CK_RV (*scan)(cid_provider *p, cid_place_sink sink, void *ctx);
+	/* Opens the token in a place: CKR_TOKEN_NOT_PRESENT when the place is
+	 * empty (a reader without card, the free soft slot). */
+	CK_RV (*open)(cid_provider *p, const char *key, cid_token **out);
+	/* Creates a token in a can_create place (the free soft slot).  The
+	 * token is initialised with so_pin and label; *new_key receives the
+	 * key of the place the token now lives in (allocated, caller frees). */
+	CK_RV (*create)(cid_provider *p, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
+	                const CK_UTF8CHAR label[32], char **new_key, cid_token **out);
+	void (*release)(cid_provider *p);
+};
+
+struct cid_provider {
+	const struct cid_provider_ops *ops;
+};
+
+#endif

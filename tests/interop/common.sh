@@ -1,0 +1,163 @@
+# shellcheck shell=bash
+# Shared helpers for the interoperability scripts (sourced, not run).
+#
+# Every script prints one line per check ("PASS: ..." or "FAIL: ...", a
+# failure followed by the tail of the command's output, indented), then
+# "N passed, N failed", and exits non-zero when anything failed.  Exit
+# status 77 tells meson that the script was skipped (a client program is
+# not installed).
+#
+# Each script works in a private temporary directory with its own CAREID_CONF
+# (token_dir inside it, kdf_cost = 10 so that tests stay fast) and its own
+# XDG_DATA_HOME, so the user's real tokens are never touched.
+
+IT_PASSED=0
+IT_FAILED=0
+IT_TMP=""
+IT_LOG=""
+
+it_pass() {
+	IT_PASSED=$((IT_PASSED + 1))
+	printf 'PASS: %s\n' "$1"
+}
+
+# it_fail NAME [LOGFILE]
+it_fail() {
+	IT_FAILED=$((IT_FAILED + 1))
+	printf 'FAIL: %s\n' "$1"
+	if [[ -n "${2:-}" && -s "$2" ]]; then
+		tail -n 15 "$2" | sed 's/^/      | /'
+	fi
+}
+
+# it_check NAME CMD...: passes when CMD exits 0; its output goes to $IT_LOG.
+it_check() {
+	local name=$1
+	shift
+	if "$@" >"$IT_LOG" 2>&1; then
+		it_pass "$name"
+		return 0
+	fi
+	it_fail "$name" "$IT_LOG"
+	return 1
+}
+
+# it_check_fails NAME PATTERN CMD...: passes when CMD exits non-zero and its
+# output matches the extended regular expression PATTERN.
+it_check_fails() {
+	local name=$1 pattern=$2
+	shift 2
+	if "$@" >"$IT_LOG" 2>&1; then
+		it_fail "$name (command succeeded, failure expected)" "$IT_LOG"
+		return 1
+	fi
+	if grep -Eq -- "$pattern" "$IT_LOG"; then
+		it_pass "$name"
+		return 0
+	fi
+	it_fail "$name (expected output matching /$pattern/)" "$IT_LOG"
+	return 1
+}
+
+# it_check_output NAME PATTERN CMD...: CMD exits 0 and its output matches.
+it_check_output() {
+	local name=$1 pattern=$2
+	shift 2
+	if ! "$@" >"$IT_LOG" 2>&1; then
+		it_fail "$name (command failed)" "$IT_LOG"
+		return 1
+	fi
+	if grep -Eq -- "$pattern" "$IT_LOG"; then
+		it_pass "$name"
+		return 0
+	fi
+	it_fail "$name (expected output matching /$pattern/)" "$IT_LOG"
+	return 1
+}
+
+it_summary() {
+	printf '%d passed, %d failed\n' "$IT_PASSED" "$IT_FAILED"
+	[[ $IT_FAILED -eq 0 ]]
+}
+
+it_cleanup() {
+	if [[ -n "$IT_TMP" && -d "$IT_TMP" ]]; then
+		rm -rf -- "$IT_TMP"
+	fi
+}
+
+# it_need PROGRAM...: skip the whole script when a client is missing.
+it_need() {
+	local prog
+	for prog in "$@"; do
+		if ! command -v "$prog" >/dev/null 2>&1; then
+			printf 'SKIP: %s not installed\n' "$prog"
+			exit 77
+		fi
+	done
+}
+
+# it_setup: private directory, configuration, module path.
+it_setup() {
+	local here repo
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	repo=$(cd "$here/../.." && pwd)
+
+	if [[ -z "${CAREID_MODULE:-}" ]]; then
+		CAREID_MODULE="$repo/build/src/careid-pkcs11.so"
+	fi
+	if [[ ! -f "$CAREID_MODULE" ]]; then
+		printf 'FAIL: module not found: %s (set CAREID_MODULE)\n' "$CAREID_MODULE"
+		printf '0 passed, 1 failed\n'
+		exit 1
+	fi
+	export CAREID_MODULE
+
+	IT_TMP=$(mktemp -d "${TMPDIR:-/tmp}/careid-interop.XXXXXX")
+	trap it_cleanup EXIT
+	IT_LOG="$IT_TMP/last.log"
+	mkdir -m 0700 "$IT_TMP/tokens" "$IT_TMP/xdg"
+
+	cat >"$IT_TMP/careid.conf" <<-EOF
+		# Private configuration for one interoperability run.
+		token_dir = $IT_TMP/tokens
+		kdf_cost = 10
+	EOF
+	export CAREID_CONF="$IT_TMP/careid.conf"
+	export XDG_DATA_HOME="$IT_TMP/xdg"
+	export CAREID_LOG="${CAREID_LOG:-error}"
+
+	# Lets the same scripts be tried against SoftHSM2 as a reference module.
+	mkdir -m 0700 "$IT_TMP/softhsm"
+	printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' \
+		"$IT_TMP/softhsm" >"$IT_TMP/softhsm2.conf"
+	export SOFTHSM2_CONF="$IT_TMP/softhsm2.conf"
+}
+
+# it_make_ca DIR: a throwaway CA (ca.key, ca.crt) in DIR.
+it_make_ca() {
+	local dir=$1
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$dir/ca.key" \
+		-out "$dir/ca.crt" -days 30 -subj "/O=careid test/CN=careid test CA" \
+		-addext "basicConstraints=critical,CA:TRUE" \
+		-addext "keyUsage=critical,keyCertSign,cRLSign" >/dev/null 2>&1
+}
+
+# it_issue_cert DIR PUBKEY_PEM SUBJECT OUT_DER: a certificate for PUBKEY_PEM
+# from the CA in DIR, valid for exactly two calendar years from now.
+it_issue_cert() {
+	local dir=$1 pub=$2 subject=$3 out=$4 days
+	days=$(it_two_years_days)
+	openssl req -new -key "$dir/ca.key" -subj "$subject" -out "$dir/req.csr" >/dev/null 2>&1 &&
+	openssl x509 -req -in "$dir/req.csr" -CA "$dir/ca.crt" -CAkey "$dir/ca.key" \
+		-force_pubkey "$pub" -subj "$subject" -days "$days" \
+		-set_serial "0x$(openssl rand -hex 8)" -outform DER -out "$out" >/dev/null 2>&1
+}
+
+# Days from now to the same instant two calendar years later (730 or 731).
+it_two_years_days() {
+	local now later
+	now=$(date -u +%s)
+	later=$(date -u -d "$(date -u -d "@$now" '+%Y-%m-%d %H:%M:%S') UTC +2 years" +%s)
+	echo $(((later - now) / 86400))
+}
