@@ -10,6 +10,8 @@
 
 #include <openssl/bn.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
 
 #include "crypto/crypto.h"
 
@@ -103,6 +105,15 @@ struct cid_key {
 	uint8_t *modulus;       /* RSA: n big-endian, exactly size bytes */
 	_Atomic(void *) tmpl[CID_TMPL_MAX];
 };
+
+cid_key *cid_key_alloc(CK_KEY_TYPE kt, bool priv);
+/* Fills pkey, bits, size and modulus of a fresh RSA key. */
+CK_RV cid_rsa_from_attrs(cid_key *k, const cid_attrs *a);
+CK_RV cid_rsa_public_attrs(EVP_PKEY *pk, cid_attrs *out);
+/* n and e, plus d, p, q and the CRT values when priv. */
+CK_RV cid_rsa_export(EVP_PKEY *pk, bool priv, cid_attrs *out);
+/* CKA_EC_POINT (DER OCTET STRING) of an EC or Ed25519 key. */
+CK_RV cid_pkey_point_attr(EVP_PKEY *pk, bool ed, cid_attrs *out);
 
 /* Frees whatever templates a key holds (op.c knows their types). */
 void cid_key_free_templates(cid_key *k);

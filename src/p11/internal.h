@@ -159,6 +159,9 @@ CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out);       /* CKR_SLOT_ID_INVALID 
  * Call with slot->lock held. */
 CK_RV cid_slot_token(cid_slot *slot, cid_token **out);
 void cid_slots_free(bool abandon);
+/* Called by C_Finalize after bumping finalize_gen: returns once no thread
+ * is inside C_WaitForSlotEvent any more (they leave within one poll). */
+void cid_slots_stop_waits(void);
 
 /* session.c */
 /* Looks a session up and takes a reference (CKR_SESSION_HANDLE_INVALID). */
@@ -170,6 +173,12 @@ bool cid_session_rw(const cid_session *s);
 /* Ends every active operation and the find state (slot lock not needed). */
 void cid_session_reset_ops(cid_session *s);
 void cid_sessions_free(void);
+/* Closes every session on a slot (C_CloseAllSessions, a token that went
+ * away); the last close drops the login state.  Call with no lock held. */
+void cid_sessions_close_slot(cid_slot *slot);
+/* Ends the active operations and find state of every session on a slot
+ * (after C_Logout: they may use private objects).  Call with no lock held. */
+void cid_sessions_reset_slot_ops(cid_slot *slot);
 
 /* objstore.c -------------------------------------------------------------
  * Token objects are loaded from the backend on first use and kept; they are

@@ -1,1 +1,283 @@
-/* placeholder */
+/* Authentication: C_Login, C_LoginUser, C_Logout, C_InitPIN, C_SetPIN.
+ *
+ * The login state belongs to the slot and is shared by all its sessions
+ * (PKCS#11: an application is either logged in or not).  The backend keeps
+ * its own authentication state and enforces P1-P3 (format before any try,
+ * durable try counter, lockout); its return codes pass through unchanged.
+ * The front adds the session-state rules and the P1 format of passcodes
+ * being set, and P5 (a new passcode differs from the old one).
+ * Refusals are logged in one line each; passcodes never are. */
+#include <string.h>
+
+#include "common/log.h"
+#include "p11/internal.h"
+#include "policy/policy.h"
+
+static const char *who_name(CK_USER_TYPE who)
+{
+	switch (who) {
+	case CKU_SO:
+		return "SO";
+	case CKU_USER:
+		return "user";
+	case CKU_CONTEXT_SPECIFIC:
+		return "context-specific";
+	default:
+		return "unknown";
+	}
+}
+
+/* ---- C_Login ------------------------------------------------------------ */
+
+static unsigned ro_sessions(const cid_slot *slot)
+{
+	return slot->sessions - slot->rw_sessions;
+}
+
+/* With slot->lock held. */
+static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	cid_token *tok;
+	CK_RV rv;
+
+	if (slot->login == who)
+		return CKR_USER_ALREADY_LOGGED_IN;
+	if (slot->login != CID_NO_USER)
+		return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+	if (who == CKU_SO && ro_sessions(slot) > 0)
+		return CKR_SESSION_READ_ONLY_EXISTS;
+	rv = cid_slot_token(slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->login(tok, who, pin, len);
+	if (rv != CKR_OK)
+		return rv;
+	slot->login = who;
+	if (who == CKU_USER)
+		cid_objs_login_changed(slot);
+	return CKR_OK;
+}
+
+static int op_awaiting_context_login(const cid_session *s)
+{
+	for (int i = 0; i < CID_OPK_COUNT; i++)
+		if (s->ops[i].op != NULL && s->ops[i].needs_context_login)
+			return i;
+	return -1;
+}
+
+/* CKU_CONTEXT_SPECIFIC re-proves the user passcode for the one operation
+ * waiting for it (a CKA_ALWAYS_AUTHENTICATE key).  Lock order: session,
+ * then slot. */
+static CK_RV context_login(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	cid_slot *slot = s->slot;
+	cid_token *tok;
+	CK_RV rv;
+	int k;
+
+	cid_mutex_lock(s->lock);
+	k = op_awaiting_context_login(s);
+	if (k < 0) {
+		rv = CKR_OPERATION_NOT_INITIALIZED;
+	} else {
+		cid_mutex_lock(slot->lock);
+		if (slot->login != CKU_USER)
+			rv = CKR_USER_NOT_LOGGED_IN;
+		else if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
+			rv = tok->ops->login(tok, CKU_CONTEXT_SPECIFIC, pin, len);
+		cid_mutex_unlock(slot->lock);
+		if (rv == CKR_OK)
+			s->ops[k].needs_context_login = false;
+	}
+	cid_mutex_unlock(s->lock);
+	return rv;
+}
+
+static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	cid_session *s;
+	CK_RV rv;
+
+	/* No protected authentication path: a passcode must be given. */
+	if (pin == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = cid_session_get(h, &s);
+	if (rv != CKR_OK)
+		return rv;
+
+	if (who != CKU_SO && who != CKU_USER && who != CKU_CONTEXT_SPECIFIC) {
+		rv = CKR_USER_TYPE_INVALID;
+	} else if (who == CKU_CONTEXT_SPECIFIC) {
+		rv = context_login(s, pin, len);
+	} else {
+		cid_mutex_lock(s->slot->lock);
+		rv = login_locked(s->slot, who, pin, len);
+		cid_mutex_unlock(s->slot->lock);
+	}
+	if (rv != CKR_OK)
+		CID_WARN("slot %lu: %s login refused (0x%lx)", s->slot->id, who_name(who), rv);
+	else
+		CID_INFO("slot %lu: %s logged in", s->slot->id, who_name(who));
+	cid_session_put(&s);
+	return rv;
+}
+
+CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+              CK_ULONG ulPinLen)
+{
+	return do_login(hSession, userType, pPin, ulPinLen);
+}
+
+/* Tokens here have one user and no user names.  A NULL or empty name is
+ * C_Login; a name is refused rather than ignored, so that a caller who
+ * believes it selects an account is never logged in as someone else. */
+CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
+                  CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
+{
+	if (pUsername == NULL && ulUsernameLen != 0)
+		return CKR_ARGUMENTS_BAD;
+	if (pUsername != NULL && ulUsernameLen != 0) {
+		CID_WARN("refused: user names are not supported");
+		return CKR_ARGUMENTS_BAD;
+	}
+	return do_login(hSession, userType, pPin, ulPinLen);
+}
+
+/* ---- C_Logout ----------------------------------------------------------- */
+
+static CK_RV logout_locked(cid_slot *slot)
+{
+	bool was_user = slot->login == CKU_USER;
+	cid_token *tok;
+	CK_RV rv;
+
+	if (slot->login == CID_NO_USER)
+		return CKR_USER_NOT_LOGGED_IN;
+	rv = cid_slot_token(slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->logout(tok);
+	/* Whatever the backend says, the front no longer trusts the login. */
+	slot->login = CID_NO_USER;
+	if (was_user)
+		cid_objs_login_changed(slot);
+	return rv;
+}
+
+CK_RV C_Logout(CK_SESSION_HANDLE hSession)
+{
+	cid_session *s;
+	CK_RV rv = cid_enter();
+
+	if (rv == CKR_OK)
+		rv = cid_session_get(hSession, &s);
+	if (rv != CKR_OK)
+		return rv;
+
+	cid_mutex_lock(s->slot->lock);
+	rv = logout_locked(s->slot);
+	cid_mutex_unlock(s->slot->lock);
+	/* Operations started while logged in may hold private keys. */
+	if (rv == CKR_OK)
+		cid_sessions_reset_slot_ops(s->slot);
+	else
+		CID_WARN("slot %lu: logout: 0x%lx", s->slot->id, rv);
+	cid_session_put(&s);
+	return rv;
+}
+
+/* ---- C_InitPIN ---------------------------------------------------------- */
+
+static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
+{
+	cid_token *tok;
+	CK_RV rv;
+
+	if (!cid_session_rw(s))
+		return CKR_SESSION_READ_ONLY;
+	if (s->slot->login != CKU_SO)
+		return CKR_USER_NOT_LOGGED_IN;
+	rv = cid_policy_pin_format(pin, len);
+	if (rv == CKR_OK)
+		rv = cid_slot_token(s->slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->init_pin(tok, pin, len);
+	return rv;
+}
+
+/* Sets the user passcode; on a locked token this is the unblock (P3). */
+CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen)
+{
+	cid_session *s;
+	CK_RV rv;
+
+	if (pPin == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = cid_session_get(hSession, &s);
+	if (rv != CKR_OK)
+		return rv;
+
+	cid_mutex_lock(s->slot->lock);
+	rv = init_pin_locked(s, pPin, ulPinLen);
+	cid_mutex_unlock(s->slot->lock);
+	if (rv != CKR_OK)
+		CID_WARN("slot %lu: user passcode not set (0x%lx)", s->slot->id, rv);
+	else
+		CID_INFO("slot %lu: user passcode set by the SO", s->slot->id);
+	cid_session_put(&s);
+	return rv;
+}
+
+/* ---- C_SetPIN ----------------------------------------------------------- */
+
+static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen,
+                            CK_UTF8CHAR_PTR new_pin, CK_ULONG newlen)
+{
+	/* Public and user sessions change the user passcode (the old one is
+	 * checked by the backend, costing a try when wrong); an SO session
+	 * changes the SO passcode. */
+	CK_USER_TYPE who = s->slot->login == CKU_SO ? CKU_SO : CKU_USER;
+	cid_token *tok;
+	CK_RV rv;
+
+	if (!cid_session_rw(s))
+		return CKR_SESSION_READ_ONLY;
+	rv = cid_policy_pin_format(new_pin, newlen);
+	if (rv != CKR_OK)
+		return rv;
+	/* P5.  Both values are the caller's: comparing them reveals nothing. */
+	if (oldlen == newlen && memcmp(old, new_pin, newlen) == 0)
+		return CKR_PIN_INVALID;
+	rv = cid_slot_token(s->slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->set_pin(tok, who, old, oldlen, new_pin, newlen);
+	return rv;
+}
+
+CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulOldLen,
+               CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen)
+{
+	cid_session *s;
+	CK_RV rv;
+
+	if (pOldPin == NULL || pNewPin == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = cid_session_get(hSession, &s);
+	if (rv != CKR_OK)
+		return rv;
+
+	cid_mutex_lock(s->slot->lock);
+	rv = set_pin_locked(s, pOldPin, ulOldLen, pNewPin, ulNewLen);
+	cid_mutex_unlock(s->slot->lock);
+	if (rv != CKR_OK)
+		CID_WARN("slot %lu: passcode change refused (0x%lx)", s->slot->id, rv);
+	else
+		CID_INFO("slot %lu: passcode changed", s->slot->id);
+	cid_session_put(&s);
+	return rv;
+}

@@ -1,1 +1,603 @@
-/* placeholder */
+/* The per-slot object cache: token objects as the backend reported them,
+ * the application's session objects, and the token's CKO_PROFILE object.
+ *
+ * Handles come from one module-wide counter and are never reused, so a
+ * stale handle can never name a different object.  The slot's map holds
+ * one reference to each live object; lookups take another, so an object
+ * removed while a signature is running stays valid for that signature.
+ *
+ * Which handles die when (written down here because the spec spreads it
+ * over several sections):
+ *   C_DestroyObject        that object
+ *   C_CloseSession         the session objects that session created
+ *   C_Logout               every private object, token or session, forever
+ *                          (after the next login they get new handles)
+ *   another process        token objects it destroyed; objects it only
+ *                          changed keep their handles (matched by store id)
+ *   token removal / init   everything on the slot */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "p11/objects.h"
+
+/* ---- objects ------------------------------------------------------------ */
+
+static CK_OBJECT_HANDLE new_handle(void)
+{
+	CK_OBJECT_HANDLE h;
+
+	do
+		h = (CK_OBJECT_HANDLE)atomic_fetch_add(&cid_m.next_object, 1) + 1;
+	while (h == CK_INVALID_HANDLE);
+	return h;
+}
+
+/* Reads the fields cached outside the attribute set. */
+static void refresh_fields(cid_object *o)
+{
+	CK_ULONG cls = CKO_DATA;
+
+	(void)cid_attrs_ulong(&o->attrs, CKA_CLASS, &cls);
+	o->cls = cls;
+	o->on_token = cid_attrs_bool(&o->attrs, CKA_TOKEN, false);
+	o->is_private = cid_attrs_bool(&o->attrs, CKA_PRIVATE, true);
+}
+
+/* Takes over attrs (left empty). */
+static cid_object *obj_alloc(cid_slot *slot, cid_attrs *attrs)
+{
+	cid_object *o = calloc(1, sizeof(*o));
+
+	if (!o)
+		return NULL;
+	atomic_init(&o->refs, 1);
+	o->slot = slot;
+	o->attrs = *attrs;
+	cid_attrs_init(attrs);
+	refresh_fields(o);
+	return o;
+}
+
+static void obj_free(cid_object *o)
+{
+	cid_attrs_clear(&o->attrs);
+	cid_key_unref(&o->key);
+	free(o);
+}
+
+void cid_obj_put(cid_object **o)
+{
+	if (!o || !*o)
+		return;
+	if (atomic_fetch_sub(&(*o)->refs, 1) == 1)
+		obj_free(*o);
+	*o = NULL;
+}
+
+static CK_RV obj_insert(cid_slot *slot, cid_object *o)
+{
+	o->handle = new_handle();
+	if (cid_hmap_put(&slot->objects, o->handle, o) != 0)
+		return CKR_HOST_MEMORY;
+	return CKR_OK;
+}
+
+/* Ends an object's life in the cache; holders of references keep it. */
+static void obj_remove(cid_slot *slot, cid_object *o)
+{
+	o->dead = true;
+	cid_hmap_del(&slot->objects, o->handle);
+	cid_obj_put(&o);
+}
+
+bool cid_obj_visible(const cid_object *o)
+{
+	return !o->dead && (!o->is_private || o->slot->login == CKU_USER);
+}
+
+/* ---- the profile object ------------------------------------------------- */
+
+/* NSS shows a token's certificates before login only when the token says
+ * it is a "public certificates token"; this object says so. */
+static CK_RV add_profile(cid_slot *slot)
+{
+	static const char uid[] = "careid-profile-public-certificates";
+	cid_attrs a = CID_ATTRS_INIT;
+	cid_object *o;
+	CK_RV rv = cid_attrs_set_ulong(&a, CKA_CLASS, CKO_PROFILE);
+
+	if (rv == CKR_OK) rv = cid_attrs_set_ulong(&a, CKA_PROFILE_ID, CKP_PUBLIC_CERTIFICATES_TOKEN);
+	if (rv == CKR_OK) rv = cid_attrs_set_bool(&a, CKA_TOKEN, true);
+	if (rv == CKR_OK) rv = cid_attrs_set_bool(&a, CKA_PRIVATE, false);
+	if (rv == CKR_OK) rv = cid_attrs_set_bool(&a, CKA_MODIFIABLE, false);
+	if (rv == CKR_OK) rv = cid_attrs_set_bool(&a, CKA_COPYABLE, false);
+	if (rv == CKR_OK) rv = cid_attrs_set_bool(&a, CKA_DESTROYABLE, false);
+	if (rv == CKR_OK) rv = cid_attrs_set(&a, CKA_LABEL, NULL, 0);
+	if (rv == CKR_OK) rv = cid_attrs_set(&a, CKA_UNIQUE_ID, uid, sizeof(uid) - 1);
+	if (rv != CKR_OK || !(o = obj_alloc(slot, &a))) {
+		cid_attrs_clear(&a);
+		return CKR_HOST_MEMORY;
+	}
+	o->synthetic = true;
+	if ((rv = obj_insert(slot, o)) != CKR_OK)
+		cid_obj_put(&o);
+	return rv;
+}
+
+static bool has_profile(const cid_slot *slot)
+{
+	uint64_t k;
+	void *v;
+
+	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v);)
+		if (((cid_object *)v)->synthetic)
+			return true;
+	return false;
+}
+
+/* ---- loading from the backend ------------------------------------------- */
+
+typedef struct {
+	uint64_t id;
+	cid_attrs attrs;
+	bool used;
+} loaded;
+
+typedef struct {
+	loaded *v;
+	size_t n, cap;
+} load_list;
+
+static void load_list_free(load_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		cid_attrs_clear(&l->v[i].attrs);
+	free(l->v);
+	l->v = NULL;
+	l->n = l->cap = 0;
+}
+
+/* A backend that does not keep CKA_UNIQUE_ID (a card) still gets one that
+ * is stable for the object: its store id. */
+static CK_RV fill_loaded(uint64_t id, cid_attrs *a)
+{
+	CK_RV rv = CKR_OK;
+
+	if (!cid_attrs_get(a, CKA_TOKEN))
+		rv = cid_attrs_set_bool(a, CKA_TOKEN, true);
+	if (rv == CKR_OK && !cid_attrs_get(a, CKA_UNIQUE_ID)) {
+		char uid[24];
+		int n = snprintf(uid, sizeof(uid), "s%016llx", (unsigned long long)id);
+		rv = cid_attrs_set(a, CKA_UNIQUE_ID, uid, (CK_ULONG)n);
+	}
+	return rv;
+}
+
+static CK_RV load_sink(void *ctx, uint64_t id, const cid_attrs *attrs)
+{
+	load_list *l = ctx;
+	CK_ULONG cls;
+	CK_RV rv;
+
+	if (id == 0 || cid_attrs_ulong(attrs, CKA_CLASS, &cls) != CKR_OK) {
+		CID_WARN("skipped: stored object %llu has no valid class", (unsigned long long)id);
+		return CKR_OK;
+	}
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 16;
+		loaded *v = realloc(l->v, cap * sizeof(*v));
+		if (!v)
+			return CKR_HOST_MEMORY;
+		l->v = v;
+		l->cap = cap;
+	}
+	loaded *e = &l->v[l->n];
+	e->id = id;
+	e->used = false;
+	cid_attrs_init(&e->attrs);
+	if ((rv = cid_attrs_copy(&e->attrs, attrs)) == CKR_OK)
+		rv = fill_loaded(id, &e->attrs);
+	if (rv != CKR_OK) {
+		cid_attrs_clear(&e->attrs);
+		return rv;
+	}
+	l->n++;
+	return CKR_OK;
+}
+
+/* Brings the token objects in line with a fresh load: objects that are
+ * still stored keep their handles (and lose their cached key if their
+ * attributes changed), the others die, new ones get handles. */
+static CK_RV merge_loaded(cid_slot *slot, load_list *l)
+{
+	cid_hmap idx;
+	uint64_t k;
+	void *v;
+	CK_RV rv = CKR_OK;
+
+	cid_hmap_init(&idx);
+	for (size_t i = 0; i < l->n; i++)
+		if (cid_hmap_put(&idx, l->v[i].id, &l->v[i]) != 0) {
+			cid_hmap_free(&idx);
+			return CKR_HOST_MEMORY;
+		}
+
+	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v);) {
+		cid_object *o = v;
+		loaded *e;
+
+		if (!o->on_token || o->synthetic)
+			continue;
+		e = cid_hmap_get(&idx, o->store_id);
+		if (!e || e->used) {
+			obj_remove(slot, o);
+			continue;
+		}
+		e->used = true;
+		if (!cid_attrs_equal(&o->attrs, &e->attrs)) {
+			cid_attrs tmp = o->attrs;
+			o->attrs = e->attrs;
+			e->attrs = tmp;
+			refresh_fields(o);
+			cid_key_unref(&o->key);
+		}
+	}
+	cid_hmap_free(&idx);
+
+	for (size_t i = 0; i < l->n && rv == CKR_OK; i++) {
+		cid_object *o;
+
+		if (l->v[i].used)
+			continue;
+		if (!(o = obj_alloc(slot, &l->v[i].attrs)))
+			return CKR_HOST_MEMORY;
+		o->store_id = l->v[i].id;
+		o->on_token = true;
+		if ((rv = obj_insert(slot, o)) != CKR_OK)
+			cid_obj_put(&o);
+	}
+	return rv;
+}
+
+static CK_RV reload(cid_slot *slot, cid_token *tok)
+{
+	load_list l = { 0 };
+	CK_RV rv = tok->ops->load_objects(tok, load_sink, &l);
+
+	if (rv == CKR_OK)
+		rv = merge_loaded(slot, &l);
+	else
+		CID_ERROR("loading the token's objects failed (0x%lx)", (unsigned long)rv);
+	load_list_free(&l);
+	return rv;
+}
+
+CK_RV cid_objs_sync(cid_slot *slot)
+{
+	cid_token *tok;
+	bool changed = false;
+	CK_RV rv = cid_slot_token(slot, &tok);
+
+	if (rv != CKR_OK)
+		return rv;
+	if (!slot->objects_loaded) {
+		if (!has_profile(slot) && (rv = add_profile(slot)) != CKR_OK)
+			return rv;
+		if ((rv = reload(slot, tok)) == CKR_OK)
+			slot->objects_loaded = true;
+		return rv;
+	}
+	if (!tok->ops->changed)
+		return CKR_OK;
+	if ((rv = tok->ops->changed(tok, &changed)) != CKR_OK || !changed)
+		return rv;
+	CID_DEBUG("token objects changed elsewhere, reloading");
+	return reload(slot, tok);
+}
+
+static void drop_where(cid_slot *slot, bool (*pred)(const cid_object *, const void *), const void *arg)
+{
+	uint64_t k;
+	void *v;
+
+	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v);)
+		if (pred(v, arg))
+			obj_remove(slot, v);
+}
+
+static bool is_private_obj(const cid_object *o, const void *arg)
+{
+	(void)arg;
+	return o->is_private && !o->synthetic;
+}
+
+static bool owned_by(const cid_object *o, const void *arg)
+{
+	return !o->on_token && o->owner == *(const CK_SESSION_HANDLE *)arg;
+}
+
+static bool any_obj(const cid_object *o, const void *arg)
+{
+	(void)o;
+	(void)arg;
+	return true;
+}
+
+CK_RV cid_objs_login_changed(cid_slot *slot)
+{
+	cid_token *tok;
+	CK_RV rv;
+
+	/* Done before asking the backend, so that a failing reload cannot
+	 * leave private handles usable after logout. */
+	if (slot->login != CKU_USER)
+		drop_where(slot, is_private_obj, NULL);
+	if (!slot->objects_loaded)
+		return cid_objs_sync(slot);
+	if ((rv = cid_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	return reload(slot, tok);
+}
+
+void cid_objs_drop_all(cid_slot *slot)
+{
+	drop_where(slot, any_obj, NULL);
+	cid_hmap_free(&slot->objects);
+	cid_hmap_init(&slot->objects);
+	slot->objects_loaded = false;
+}
+
+void cid_objs_drop_session(cid_slot *slot, CK_SESSION_HANDLE owner)
+{
+	drop_where(slot, owned_by, &owner);
+}
+
+/* ---- access ------------------------------------------------------------- */
+
+CK_RV cid_obj_get(cid_session *s, CK_OBJECT_HANDLE h, cid_object **out)
+{
+	cid_slot *slot = s->slot;
+	cid_object *o;
+	CK_RV rv = CKR_OBJECT_HANDLE_INVALID;
+
+	*out = NULL;
+	if (h == CK_INVALID_HANDLE)
+		return rv;
+	cid_mutex_lock(slot->lock);
+	o = cid_hmap_get(&slot->objects, h);
+	if (o && cid_obj_visible(o)) {
+		atomic_fetch_add(&o->refs, 1);
+		*out = o;
+		rv = CKR_OK;
+	}
+	cid_mutex_unlock(slot->lock);
+	return rv;
+}
+
+CK_RV cid_obj_key(cid_object *o, cid_key **out)
+{
+	CK_KEY_TYPE kt;
+	CK_RV rv = CKR_OK;
+
+	*out = NULL;
+	if (o->cls != CKO_PUBLIC_KEY && o->cls != CKO_PRIVATE_KEY)
+		return CKR_KEY_HANDLE_INVALID;
+	cid_mutex_lock(o->slot->lock);
+	if (!o->key) {
+		rv = cid_attrs_ulong(&o->attrs, CKA_KEY_TYPE, &kt);
+		if (rv == CKR_OK)
+			rv = cid_key_from_attrs(o->cls, kt, &o->attrs, &o->key);
+		if (rv != CKR_OK)
+			CID_WARN("object %lu: key cannot be built (0x%lx)", (unsigned long)o->handle,
+			         (unsigned long)rv);
+	}
+	if (rv == CKR_OK)
+		*out = cid_key_ref(o->key);
+	cid_mutex_unlock(o->slot->lock);
+	return rv;
+}
+
+CK_RV cid_obj_attr(cid_object *o, CK_ATTRIBUTE_TYPE t, void *buf, CK_ULONG *len)
+{
+	const CK_ATTRIBUTE *at;
+	CK_RV rv = CKR_OK;
+
+	cid_mutex_lock(o->slot->lock);
+	at = cid_attrs_get(&o->attrs, t);
+	if (!at) {
+		rv = CKR_ATTRIBUTE_TYPE_INVALID;
+	} else if (buf && *len < at->ulValueLen) {
+		rv = CKR_BUFFER_TOO_SMALL;
+	} else if (buf && at->ulValueLen) {
+		memcpy(buf, at->pValue, at->ulValueLen);
+	}
+	if (at)
+		*len = at->ulValueLen;
+	cid_mutex_unlock(o->slot->lock);
+	return rv;
+}
+
+bool cid_obj_bool(cid_object *o, CK_ATTRIBUTE_TYPE t, bool dflt)
+{
+	bool v;
+
+	cid_mutex_lock(o->slot->lock);
+	v = cid_attrs_bool(&o->attrs, t, dflt);
+	cid_mutex_unlock(o->slot->lock);
+	return v;
+}
+
+/* ---- creation and destruction ------------------------------------------- */
+
+/* CKA_UNIQUE_ID: random, so that ids stay unique across tokens and
+ * across re-initialisations of one token. */
+static CK_RV set_unique_id(cid_attrs *a)
+{
+	static const char hex[] = "0123456789abcdef";
+	uint8_t rnd[16];
+	char uid[2 * sizeof(rnd)];
+	CK_RV rv = cid_random(rnd, sizeof(rnd));
+
+	if (rv != CKR_OK)
+		return rv;
+	for (size_t i = 0; i < sizeof(rnd); i++) {
+		uid[2 * i] = hex[rnd[i] >> 4];
+		uid[2 * i + 1] = hex[rnd[i] & 15];
+	}
+	return cid_attrs_set(a, CKA_UNIQUE_ID, uid, sizeof(uid));
+}
+
+/* Big integers compare by value: a caller may send leading zeros. */
+static bool same_bytes(CK_ATTRIBUTE_TYPE type, const CK_ATTRIBUTE *a, const CK_ATTRIBUTE *b)
+{
+	const uint8_t *x = a->pValue, *y = b->pValue;
+	CK_ULONG xn = a->ulValueLen, yn = b->ulValueLen;
+
+	if (type == CKA_PUBLIC_EXPONENT) {
+		while (xn && !*x) x++, xn--;
+		while (yn && !*y) y++, yn--;
+	}
+	return xn == yn && (xn == 0 || memcmp(x, y, xn) == 0);
+}
+
+/* The object's attributes before the rules: for a copy, the source's
+ * attributes changed by the template; otherwise the template plus what
+ * the module made, which the template may restate but not contradict. */
+static CK_RV assemble(cid_origin origin, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                      const cid_attrs *made, cid_attrs *a)
+{
+	CK_RV rv;
+
+	if (origin == CID_ORIGIN_COPY) {
+		if (made && (rv = cid_attrs_copy(a, made)) != CKR_OK)
+			return rv;
+		cid_attrs_remove(a, CKA_UNIQUE_ID);
+		return cid_attrs_add_template(a, tmpl, n);
+	}
+	if ((rv = cid_attrs_add_template(a, tmpl, n)) != CKR_OK)
+		return rv;
+	for (size_t i = 0; made && i < made->n; i++) {
+		const CK_ATTRIBUTE *m = &made->v[i];
+		const CK_ATTRIBUTE *t = cid_tmpl_find(tmpl, n, m->type);
+
+		if (t && !same_bytes(m->type, t, m)) {
+			CID_WARN("refused: template attribute 0x%lx contradicts the made object",
+			         (unsigned long)m->type);
+			return CKR_TEMPLATE_INCONSISTENT;
+		}
+		if ((rv = cid_attrs_set(a, m->type, m->pValue, m->ulValueLen)) != CKR_OK)
+			return rv;
+	}
+	return CKR_OK;
+}
+
+/* The checks that depend on the session and login state (slot->lock held). */
+static CK_RV may_create(cid_session *s, const cid_attrs *a, const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	const CK_ATTRIBUTE *tr = cid_tmpl_find(tmpl, n, CKA_TRUSTED);
+
+	if (cid_attrs_bool(a, CKA_TOKEN, false) && !cid_session_rw(s)) {
+		CID_WARN("refused: token object in a read-only session");
+		return CKR_SESSION_READ_ONLY;
+	}
+	if (cid_attrs_bool(a, CKA_PRIVATE, true) && s->slot->login != CKU_USER) {
+		CID_WARN("refused: private object without user login");
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	if (tr && tr->ulValueLen == sizeof(CK_BBOOL) && *(CK_BBOOL *)tr->pValue &&
+	    s->slot->login != CKU_SO) {
+		CID_WARN("refused: only the security officer may mark objects trusted");
+		return CKR_ATTRIBUTE_READ_ONLY;
+	}
+	return CKR_OK;
+}
+
+static CK_RV store(cid_session *s, cid_attrs *a, CK_OBJECT_HANDLE *out)
+{
+	cid_slot *slot = s->slot;
+	cid_object *o;
+	uint64_t id = 0;
+	cid_token *tok = NULL;
+	CK_RV rv;
+
+	if (cid_attrs_bool(a, CKA_TOKEN, false)) {
+		/* Load first, so that the first load cannot report the new
+		 * object a second time under another handle. */
+		if ((rv = cid_objs_sync(slot)) != CKR_OK || (rv = cid_slot_token(slot, &tok)) != CKR_OK)
+			return rv;
+		if ((rv = tok->ops->create_object(tok, a, &id)) != CKR_OK) {
+			CID_WARN("the token refused to store the object (0x%lx)", (unsigned long)rv);
+			return rv;
+		}
+	}
+	if (!(o = obj_alloc(slot, a))) {
+		if (id)
+			(void)tok->ops->destroy_object(tok, id);
+		return CKR_HOST_MEMORY;
+	}
+	o->store_id = id;
+	o->owner = o->on_token ? 0 : s->handle;
+	if ((rv = obj_insert(slot, o)) != CKR_OK) {
+		if (id)
+			(void)tok->ops->destroy_object(tok, id);
+		cid_obj_put(&o);
+		return rv;
+	}
+	*out = o->handle;
+	return CKR_OK;
+}
+
+CK_RV cid_obj_new(cid_session *s, cid_origin origin, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
+                  const cid_attrs *made, CK_OBJECT_HANDLE *out)
+{
+	cid_attrs a = CID_ATTRS_INIT;
+	CK_RV rv;
+
+	if (n && !tmpl)
+		return CKR_ARGUMENTS_BAD;
+	if ((rv = cid_rules_template(tmpl, n, origin == CID_ORIGIN_COPY)) != CKR_OK)
+		return rv;
+	if ((rv = assemble(origin, tmpl, n, made, &a)) == CKR_OK &&
+	    (rv = cid_rules_complete(origin, &a)) == CKR_OK)
+		rv = set_unique_id(&a);
+	if (rv != CKR_OK) {
+		cid_attrs_clear(&a);
+		return rv;
+	}
+
+	cid_mutex_lock(s->slot->lock);
+	if ((rv = may_create(s, &a, tmpl, n)) == CKR_OK)
+		rv = store(s, &a, out);
+	cid_mutex_unlock(s->slot->lock);
+	cid_attrs_clear(&a);
+	return rv;
+}
+
+CK_RV cid_obj_destroy(cid_session *s, CK_OBJECT_HANDLE h)
+{
+	cid_slot *slot = s->slot;
+	cid_object *o;
+	cid_token *tok;
+	CK_RV rv = CKR_OK;
+
+	cid_mutex_lock(slot->lock);
+	o = h == CK_INVALID_HANDLE ? NULL : cid_hmap_get(&slot->objects, h);
+	if (!o || !cid_obj_visible(o)) {
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	} else if (o->synthetic || !cid_attrs_bool(&o->attrs, CKA_DESTROYABLE, true)) {
+		CID_WARN("refused: object %lu is not destroyable", (unsigned long)h);
+		rv = CKR_ACTION_PROHIBITED;
+	} else if (o->on_token && !cid_session_rw(s)) {
+		CID_WARN("refused: destroying a token object in a read-only session");
+		rv = CKR_SESSION_READ_ONLY;
+	} else if (o->on_token) {
+		if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
+			rv = tok->ops->destroy_object(tok, o->store_id);
+	}
+	if (rv == CKR_OK)
+		obj_remove(slot, o);
+	cid_mutex_unlock(slot->lock);
+	return rv;
+}

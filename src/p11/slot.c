@@ -1,1 +1,687 @@
-/* placeholder */
+/* The slot table and the slot/token entry points.
+ *
+ * Providers report places (a soft-token file, the free soft place, later a
+ * card reader); each place gets a slot whose id is its index in the table.
+ * A place keeps its id for the life of the module and slots are never
+ * removed: a place that stops being reported keeps its slot, which then
+ * reports no token.  Presence is compared scan to scan per slot, which is
+ * all C_WaitForSlotEvent needs, whichever provider reports the change. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "p11/internal.h"
+#include "policy/policy.h"
+
+typedef struct slot_entry {
+	cid_slot s;          /* first, so a cid_slot* is also a slot_entry* */
+	bool present;        /* a token (or the free place) as of the last scan */
+	uint64_t epoch;      /* the provider's count of token changes in the place */
+	bool event;          /* presence changed; not yet returned by a wait */
+	/* Scratch for the scan in progress. */
+	bool seen, seen_present;
+	uint64_t seen_epoch;
+} slot_entry;
+
+/* Everything below is guarded by cid_m.slots_lock. */
+static bool scanned_once;            /* the first scan raises no events */
+static struct {
+	bool valid;
+	CK_SLOT_ID *ids;
+	size_t n;
+} snapshot[2];                       /* [tokenPresent]: see C_GetSlotList */
+
+/* Threads inside C_WaitForSlotEvent; C_Finalize waits for them to leave. */
+static atomic_uint waiters;
+
+#define WAIT_POLL_MS 100
+
+static slot_entry *entry_of(cid_slot *s)
+{
+	return (slot_entry *)s;
+}
+
+static void pad(void *dst, size_t n, const char *src)
+{
+	size_t len = src ? strlen(src) : 0;
+
+	memset(dst, ' ', n);
+	memcpy(dst, src, len < n ? len : n);
+}
+
+/* ---- table ------------------------------------------------------------ */
+
+static CK_RV rescan(void);
+
+CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out)
+{
+	CK_RV rv = CKR_SLOT_ID_INVALID;
+	bool scanned;
+
+	/* A caller that kept slot ids from before C_Finalize may use them
+	 * without listing slots first: build the table on first use. */
+	cid_mutex_lock(cid_m.slots_lock);
+	scanned = scanned_once;
+	cid_mutex_unlock(cid_m.slots_lock);
+	if (!scanned && rescan() != CKR_OK)
+		return CKR_HOST_MEMORY;
+
+	cid_mutex_lock(cid_m.slots_lock);
+	if (id < cid_m.nslots) {
+		*out = cid_m.slots[id];
+		rv = CKR_OK;
+	}
+	cid_mutex_unlock(cid_m.slots_lock);
+	return rv;
+}
+
+static bool slot_present(cid_slot *s)
+{
+	bool p;
+
+	cid_mutex_lock(cid_m.slots_lock);
+	p = entry_of(s)->present;
+	cid_mutex_unlock(cid_m.slots_lock);
+	return p;
+}
+
+static bool slot_is_free_place(cid_slot *s)
+{
+	bool c;
+
+	cid_mutex_lock(cid_m.slots_lock);
+	c = s->can_create;
+	cid_mutex_unlock(cid_m.slots_lock);
+	return c;
+}
+
+CK_RV cid_slot_token(cid_slot *slot, cid_token **out)
+{
+	CK_RV rv;
+
+	if (slot->token == NULL) {
+		if (!slot_present(slot) || slot_is_free_place(slot))
+			return CKR_TOKEN_NOT_PRESENT;
+		/* slot->key changes only with slot->lock held, which we hold. */
+		rv = slot->prov->ops->open(slot->prov, slot->key, &slot->token);
+		if (rv != CKR_OK) {
+			slot->token = NULL;
+			return rv;
+		}
+	}
+	*out = slot->token;
+	return CKR_OK;
+}
+
+static CK_RV append_slot(cid_provider *prov, const cid_place *place)
+{
+	slot_entry *e = calloc(1, sizeof(*e));
+	cid_slot **grown;
+
+	if (e == NULL)
+		return CKR_HOST_MEMORY;
+	e->s.key = strdup(place->key);
+	grown = realloc(cid_m.slots, (cid_m.nslots + 1) * sizeof(*grown));
+	if (e->s.key == NULL || grown == NULL || cid_mutex_new(&e->s.lock) != CKR_OK) {
+		free(e->s.key);
+		free(e);
+		if (grown != NULL)
+			cid_m.slots = grown;
+		return CKR_HOST_MEMORY;
+	}
+	cid_m.slots = grown;
+	e->s.id = cid_m.nslots;
+	e->s.prov = prov;
+	pad(e->s.description, sizeof(e->s.description), place->description);
+	e->s.removable = place->removable;
+	e->s.hardware = place->hardware;
+	e->s.can_create = place->can_create;
+	e->s.login = CID_NO_USER;
+	cid_hmap_init(&e->s.objects);
+	e->present = e->seen = e->seen_present = !place->absent;
+	e->epoch = place->epoch;
+	/* A token appearing later is an insertion; the free place is not. */
+	e->event = scanned_once && e->present && !place->can_create;
+	cid_m.slots[cid_m.nslots++] = &e->s;
+	return CKR_OK;
+}
+
+typedef struct scan_ctx {
+	cid_provider *prov;
+} scan_ctx;
+
+static CK_RV on_place(void *ctx, const cid_place *place)
+{
+	scan_ctx *sc = ctx;
+
+	for (size_t i = 0; i < cid_m.nslots; i++) {
+		cid_slot *s = cid_m.slots[i];
+
+		if (s->prov == sc->prov && strcmp(s->key, place->key) == 0) {
+			slot_entry *e = entry_of(s);
+
+			e->seen = true;
+			e->seen_present = !place->absent;
+			e->seen_epoch = place->epoch;
+			return CKR_OK;
+		}
+	}
+	return append_slot(sc->prov, place);
+}
+
+/* One provider's scan, with slots_lock held.  A failed scan changes
+ * nothing: a transient error must not look like a removal. */
+static void scan_provider(cid_provider *prov, cid_slot **gone, size_t *ngone)
+{
+	scan_ctx sc = { prov };
+	size_t before = cid_m.nslots;
+	CK_RV rv;
+
+	for (size_t i = 0; i < before; i++) {
+		slot_entry *e = entry_of(cid_m.slots[i]);
+
+		e->seen = e->seen_present = false;
+		e->seen_epoch = e->epoch;
+	}
+	rv = prov->ops->scan(prov, on_place, &sc);
+	if (rv != CKR_OK) {
+		CID_WARN("%s: scan failed (0x%lx)", prov->ops->name, rv);
+		return;
+	}
+	for (size_t i = 0; i < before; i++) {
+		slot_entry *e = entry_of(cid_m.slots[i]);
+		bool now = e->seen && e->seen_present;
+		/* Another card in the same reader: the old one is gone. */
+		bool replaced = e->seen_epoch != e->epoch;
+
+		if (e->s.prov != prov || (now == e->present && !replaced))
+			continue;
+		if (e->present)
+			gone[(*ngone)++] = &e->s;
+		e->present = now;
+		e->epoch = e->seen_epoch;
+		e->event = true;
+	}
+}
+
+/* A token that went away: its sessions end and its login state and
+ * objects are dropped (P15), then the backend handle is released. */
+static void forget_token(cid_slot *slot)
+{
+	CID_INFO("slot %lu: token removed", slot->id);
+	cid_sessions_close_slot(slot);
+	cid_mutex_lock(slot->lock);
+	cid_objs_drop_all(slot);
+	slot->objects_loaded = false;
+	slot->login = CID_NO_USER;
+	if (slot->token != NULL) {
+		slot->token->ops->release(slot->token);
+		slot->token = NULL;
+	}
+	cid_mutex_unlock(slot->lock);
+}
+
+static CK_RV rescan(void)
+{
+	cid_slot **gone;
+	size_t ngone = 0;
+
+	cid_mutex_lock(cid_m.slots_lock);
+	gone = calloc(cid_m.nslots + 1, sizeof(*gone));
+	if (gone == NULL) {
+		cid_mutex_unlock(cid_m.slots_lock);
+		return CKR_HOST_MEMORY;
+	}
+	for (size_t i = 0; i < cid_m.nproviders; i++)
+		scan_provider(cid_m.providers[i], gone, &ngone);
+	scanned_once = true;
+	cid_mutex_unlock(cid_m.slots_lock);
+
+	for (size_t i = 0; i < ngone; i++)
+		forget_token(gone[i]);
+	free(gone);
+	return CKR_OK;
+}
+
+static void drop_snapshots(void)
+{
+	for (size_t i = 0; i < 2; i++) {
+		free(snapshot[i].ids);
+		snapshot[i].ids = NULL;
+		snapshot[i].n = 0;
+		snapshot[i].valid = false;
+	}
+}
+
+void cid_slots_stop_waits(void)
+{
+	const struct timespec pause = { 0, 5 * 1000L * 1000L };
+
+	while (atomic_load(&waiters) > 0)
+		nanosleep(&pause, NULL);
+}
+
+void cid_slots_free(bool abandon)
+{
+	if (abandon) {
+		/* A forked child: the slots, their locks and tokens are the
+		 * parent's.  Forget them. */
+		memset(snapshot, 0, sizeof(snapshot));
+		scanned_once = false;
+		atomic_store(&waiters, 0);
+		cid_m.slots = NULL;
+		cid_m.nslots = 0;
+		return;
+	}
+
+	cid_slots_stop_waits();
+	for (size_t i = 0; i < cid_m.nslots; i++) {
+		cid_slot *s = cid_m.slots[i];
+
+		cid_mutex_lock(s->lock);
+		cid_objs_drop_all(s);
+		if (s->token != NULL)
+			s->token->ops->release(s->token);
+		cid_mutex_unlock(s->lock);
+		cid_hmap_free(&s->objects);
+		cid_mutex_free(&s->lock);
+		free(s->key);
+		free(entry_of(s));
+	}
+	free(cid_m.slots);
+	cid_m.slots = NULL;
+	cid_m.nslots = 0;
+	drop_snapshots();
+	scanned_once = false;
+}
+
+/* ---- C_GetSlotList, C_GetSlotInfo ------------------------------------- */
+
+/* With slots_lock held. */
+static CK_RV take_snapshot(bool token_present)
+{
+	CK_SLOT_ID *ids = calloc(cid_m.nslots + 1, sizeof(*ids));
+	size_t n = 0;
+
+	if (ids == NULL)
+		return CKR_HOST_MEMORY;
+	for (size_t i = 0; i < cid_m.nslots; i++)
+		if (!token_present || entry_of(cid_m.slots[i])->present)
+			ids[n++] = cid_m.slots[i]->id;
+	free(snapshot[token_present].ids);
+	snapshot[token_present].ids = ids;
+	snapshot[token_present].n = n;
+	snapshot[token_present].valid = true;
+	return CKR_OK;
+}
+
+/* The size query rescans and remembers the list; the call with a buffer
+ * then reports that same list, so it cannot change between the two calls
+ * (PKCS#11 5.5, C_GetSlotList). */
+static bool have_snapshot(bool present)
+{
+	bool valid;
+
+	cid_mutex_lock(cid_m.slots_lock);
+	valid = snapshot[present].valid;
+	cid_mutex_unlock(cid_m.slots_lock);
+	return valid;
+}
+
+static CK_RV fill_slot_list(bool present, CK_SLOT_ID_PTR list, CK_ULONG_PTR count)
+{
+	CK_RV rv = CKR_OK;
+
+	/* A caller that skips the size query gets a fresh list. */
+	if (!have_snapshot(present))
+		rv = rescan();
+	if (rv != CKR_OK)
+		return rv;
+	cid_mutex_lock(cid_m.slots_lock);
+	if (!snapshot[present].valid)
+		rv = take_snapshot(present);
+	if (rv == CKR_OK) {
+		size_t n = snapshot[present].n;
+
+		if (*count < n) {
+			rv = CKR_BUFFER_TOO_SMALL;
+		} else {
+			memcpy(list, snapshot[present].ids, n * sizeof(*list));
+			snapshot[present].valid = false;
+		}
+		*count = n;
+	}
+	cid_mutex_unlock(cid_m.slots_lock);
+	return rv;
+}
+
+CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PTR pulCount)
+{
+	bool present = tokenPresent != CK_FALSE;
+	CK_RV rv;
+
+	if (pulCount == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv != CKR_OK)
+		return rv;
+
+	if (pSlotList != NULL)
+		return fill_slot_list(present, pSlotList, pulCount);
+
+	rv = rescan();
+	if (rv != CKR_OK)
+		return rv;
+	cid_mutex_lock(cid_m.slots_lock);
+	rv = take_snapshot(present);
+	if (rv == CKR_OK)
+		*pulCount = snapshot[present].n;
+	cid_mutex_unlock(cid_m.slots_lock);
+	return rv;
+}
+
+CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
+{
+	cid_slot *slot;
+	CK_RV rv;
+
+	if (pInfo == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = cid_slot_get(slotID, &slot);
+	if (rv != CKR_OK)
+		return rv;
+
+	memset(pInfo, 0, sizeof(*pInfo));
+	memcpy(pInfo->slotDescription, slot->description, sizeof(pInfo->slotDescription));
+	pad(pInfo->manufacturerID, sizeof(pInfo->manufacturerID), "careid");
+	cid_mutex_lock(cid_m.slots_lock);
+	if (entry_of(slot)->present)
+		pInfo->flags |= CKF_TOKEN_PRESENT;
+	cid_mutex_unlock(cid_m.slots_lock);
+	if (slot->removable)
+		pInfo->flags |= CKF_REMOVABLE_DEVICE;
+	if (slot->hardware)
+		pInfo->flags |= CKF_HW_SLOT;
+	return CKR_OK;
+}
+
+/* ---- C_GetTokenInfo ---------------------------------------------------- */
+
+static void fill_common_token_info(cid_slot *slot, CK_TOKEN_INFO *ti)
+{
+	ti->ulMaxSessionCount = CK_EFFECTIVELY_INFINITE;
+	ti->ulMaxRwSessionCount = CK_EFFECTIVELY_INFINITE;
+	ti->ulSessionCount = slot->sessions;
+	ti->ulRwSessionCount = slot->rw_sessions;
+	ti->ulTotalPublicMemory = CK_UNAVAILABLE_INFORMATION;
+	ti->ulFreePublicMemory = CK_UNAVAILABLE_INFORMATION;
+	ti->ulTotalPrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	ti->ulFreePrivateMemory = CK_UNAVAILABLE_INFORMATION;
+	/* No CKF_CLOCK_ON_TOKEN: the spec wants utcTime blank then. */
+	memset(ti->utcTime, ' ', sizeof(ti->utcTime));
+}
+
+/* The free soft place: a token is there to be initialised (C_InitToken),
+ * so it is present, but not initialised. */
+static void free_place_token_info(cid_slot *slot, CK_TOKEN_INFO *ti)
+{
+	pad(ti->label, sizeof(ti->label), NULL);
+	pad(ti->manufacturerID, sizeof(ti->manufacturerID), "careid");
+	pad(ti->model, sizeof(ti->model), "virtual card");
+	pad(ti->serialNumber, sizeof(ti->serialNumber), NULL);
+	ti->flags = CKF_RNG | CKF_LOGIN_REQUIRED;
+	ti->ulMinPinLen = CID_POLICY_PIN_MIN_LEN;
+	ti->ulMaxPinLen = CID_POLICY_PIN_MAX_LEN;
+	fill_common_token_info(slot, ti);
+}
+
+static CK_RV token_info_locked(cid_slot *slot, CK_TOKEN_INFO *ti)
+{
+	cid_token_status st;
+	cid_token *tok;
+	CK_RV rv;
+
+	if (slot_is_free_place(slot) && slot_present(slot)) {
+		free_place_token_info(slot, ti);
+		return CKR_OK;
+	}
+	rv = cid_slot_token(slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->status(tok, &st);
+	if (rv != CKR_OK)
+		return rv;
+
+	memcpy(ti->label, st.label, sizeof(ti->label));
+	memcpy(ti->manufacturerID, st.manufacturer, sizeof(ti->manufacturerID));
+	memcpy(ti->model, st.model, sizeof(ti->model));
+	memcpy(ti->serialNumber, st.serial, sizeof(ti->serialNumber));
+	ti->flags = st.flags;
+	ti->ulMinPinLen = st.min_pin_len;
+	ti->ulMaxPinLen = st.max_pin_len;
+	ti->hardwareVersion = st.hw_version;
+	ti->firmwareVersion = st.fw_version;
+	fill_common_token_info(slot, ti);
+	return CKR_OK;
+}
+
+CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
+{
+	cid_slot *slot;
+	CK_RV rv;
+
+	if (pInfo == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = cid_slot_get(slotID, &slot);
+	if (rv != CKR_OK)
+		return rv;
+
+	memset(pInfo, 0, sizeof(*pInfo));
+	cid_mutex_lock(slot->lock);
+	rv = token_info_locked(slot, pInfo);
+	cid_mutex_unlock(slot->lock);
+	return rv;
+}
+
+/* ---- C_InitToken ------------------------------------------------------- */
+
+/* The free place: the provider makes a new token, which stays in this
+ * slot (the slot follows the token to its new key); the provider's next
+ * scan reports a new free place, which gets a new slot. */
+static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len,
+                                  CK_UTF8CHAR_PTR label)
+{
+	cid_token *tok = NULL;
+	char *new_key = NULL;
+	CK_RV rv;
+
+	rv = slot->prov->ops->create(slot->prov, slot->key, pin, len, label, &new_key, &tok);
+	if (rv != CKR_OK) {
+		CID_WARN("slot %lu: token creation refused (0x%lx)", slot->id, rv);
+		return rv;
+	}
+	cid_mutex_lock(cid_m.slots_lock);
+	free(slot->key);
+	slot->key = new_key;
+	slot->can_create = false;
+	entry_of(slot)->present = true;
+	cid_mutex_unlock(cid_m.slots_lock);
+	slot->token = tok;
+	slot->login = CID_NO_USER;
+	slot->objects_loaded = false;
+	CID_INFO("slot %lu: new token created", slot->id);
+	return CKR_OK;
+}
+
+static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR label)
+{
+	cid_token *tok;
+	CK_RV rv;
+
+	if (slot->sessions > 0) {
+		CID_WARN("slot %lu: refused: %u session(s) open", slot->id, slot->sessions);
+		return CKR_SESSION_EXISTS;
+	}
+	rv = cid_slot_token(slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->init_token(tok, pin, len, label);
+	if (rv != CKR_OK) {
+		CID_WARN("slot %lu: re-initialisation refused (0x%lx)", slot->id, rv);
+		return rv;
+	}
+	cid_objs_drop_all(slot);
+	slot->objects_loaded = false;
+	slot->login = CID_NO_USER;
+	CID_INFO("slot %lu: token re-initialised", slot->id);
+	return CKR_OK;
+}
+
+CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
+                  CK_UTF8CHAR_PTR pLabel)
+{
+	cid_slot *slot;
+	CK_RV rv;
+
+	/* No protected authentication path: the SO passcode must be given. */
+	if (pLabel == NULL || pPin == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = cid_slot_get(slotID, &slot);
+	if (rv != CKR_OK)
+		return rv;
+	rv = cid_policy_pin_format(pPin, ulPinLen);
+	if (rv != CKR_OK) {
+		CID_WARN("slot %lu: refused: SO passcode of %lu characters is not 6-8 digits",
+		         slotID, ulPinLen);
+		return rv;
+	}
+
+	cid_mutex_lock(slot->lock);
+	if (!slot_present(slot))
+		rv = CKR_TOKEN_NOT_PRESENT;
+	else if (slot_is_free_place(slot))
+		rv = create_in_free_place(slot, pPin, ulPinLen, pLabel);
+	else
+		rv = reinit_token(slot, pPin, ulPinLen, pLabel);
+	cid_mutex_unlock(slot->lock);
+	return rv;
+}
+
+/* ---- mechanisms -------------------------------------------------------- */
+
+static CK_RV present_slot(CK_SLOT_ID id)
+{
+	cid_slot *slot;
+	CK_RV rv = cid_enter();
+
+	if (rv == CKR_OK)
+		rv = cid_slot_get(id, &slot);
+	if (rv == CKR_OK && !slot_present(slot))
+		rv = CKR_TOKEN_NOT_PRESENT;
+	return rv;
+}
+
+CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,
+                         CK_ULONG_PTR pulCount)
+{
+	const cid_mech_desc *d;
+	size_t n;
+	CK_RV rv;
+
+	if (pulCount == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = present_slot(slotID);
+	if (rv != CKR_OK)
+		return rv;
+
+	d = cid_mech_list(&n);
+	if (pMechanismList != NULL && *pulCount < n)
+		rv = CKR_BUFFER_TOO_SMALL;
+	else if (pMechanismList != NULL)
+		for (size_t i = 0; i < n; i++)
+			pMechanismList[i] = d[i].type;
+	*pulCount = n;
+	return rv;
+}
+
+CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)
+{
+	const cid_mech_desc *d;
+	CK_RV rv;
+
+	if (pInfo == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = present_slot(slotID);
+	if (rv != CKR_OK)
+		return rv;
+
+	d = cid_mech_find(type);
+	if (d == NULL)
+		return CKR_MECHANISM_INVALID;
+	pInfo->ulMinKeySize = d->min_bits;
+	pInfo->ulMaxKeySize = d->max_bits;
+	pInfo->flags = d->flags;
+	return CKR_OK;
+}
+
+/* ---- C_WaitForSlotEvent ------------------------------------------------ */
+
+static bool take_event(CK_SLOT_ID *id)
+{
+	bool found = false;
+
+	cid_mutex_lock(cid_m.slots_lock);
+	for (size_t i = 0; i < cid_m.nslots && !found; i++) {
+		slot_entry *e = entry_of(cid_m.slots[i]);
+
+		if (e->event) {
+			e->event = false;
+			*id = e->s.id;
+			found = true;
+		}
+	}
+	cid_mutex_unlock(cid_m.slots_lock);
+	return found;
+}
+
+/* Polls the providers: soft tokens have no insertion interrupts, and a
+ * poll also notices C_Finalize from another thread within one period. */
+static CK_RV wait_for_event(CK_FLAGS flags, CK_SLOT_ID *slot, unsigned gen)
+{
+	const struct timespec period = { 0, WAIT_POLL_MS * 1000L * 1000L };
+	CK_RV rv;
+
+	for (;;) {
+		if (atomic_load(&cid_m.finalize_gen) != gen)
+			return CKR_CRYPTOKI_NOT_INITIALIZED;
+		rv = rescan();
+		if (rv != CKR_OK)
+			return rv;
+		if (take_event(slot))
+			return CKR_OK;
+		if (flags & CKF_DONT_BLOCK)
+			return CKR_NO_EVENT;
+		nanosleep(&period, NULL);
+	}
+}
+
+CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pReserved)
+{
+	unsigned gen;
+	CK_RV rv;
+
+	if (pSlot == NULL || pReserved != NULL)
+		return CKR_ARGUMENTS_BAD;
+	atomic_fetch_add(&waiters, 1);
+	gen = atomic_load(&cid_m.finalize_gen);
+	rv = cid_enter();
+	if (rv == CKR_OK)
+		rv = wait_for_event(flags, pSlot, gen);
+	atomic_fetch_sub(&waiters, 1);
+	return rv;
+}

@@ -151,8 +151,8 @@ static CK_RV walk(const char *path, bool verify, cid_audit_check *chk, cid_audit
 	if (rv != CKR_OK)
 		return CKR_DEVICE_ERROR;
 	rv = soft_tx_begin(db, false);
-	if (rv == CKR_OK)
-		rv = soft_db_check(db, path, serial);
+	if (rv == CKR_OK && soft_db_check(db, path, serial) != CKR_OK)
+		rv = CKR_DEVICE_ERROR;
 	if (rv == CKR_OK)
 		rv = chain_start(serial, prev);
 	if (rv == CKR_OK)

@@ -44,7 +44,6 @@ CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out)
 	/* Never follow a symlink planted in the token directory. */
 	int flags = SQLITE_OPEN_FULLMUTEX;
 	sqlite3 *db = NULL;
-	CK_RV rv;
 	int rc;
 
 #ifdef SQLITE_OPEN_NOFOLLOW
@@ -53,21 +52,22 @@ CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out)
 	flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
-		rv = soft_db_rv(db, rc, path);
+		CID_WARN("%s: cannot open (%s)", path, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
-		return rv == CKR_HOST_MEMORY ? rv : CKR_TOKEN_NOT_PRESENT;
+		return (rc & 0xff) == SQLITE_NOMEM ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_PRESENT;
 	}
 	sqlite3_busy_timeout(db, SOFT_BUSY_TIMEOUT_MS);
 	sqlite3_extended_result_codes(db, 1);
 	/* FULL: every commit (the try counter above all) reaches the disk
 	 * before the call returns.  secure_delete: superseded key wraps and
-	 * destroyed objects do not survive in free pages. */
-	rv = soft_db_exec(db, "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA trusted_schema=OFF;");
-	if (rv == CKR_OK && !readonly)
-		rv = soft_db_exec(db, "PRAGMA journal_mode=WAL;");
-	if (rv != CKR_OK) {
+	 * destroyed objects do not survive in free pages.  The first statement
+	 * to read the file is here, so this is where a damaged one shows. */
+	rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA trusted_schema=OFF;",
+	                  NULL, NULL, NULL);
+	if (rc != SQLITE_OK) {
+		CID_WARN("%s: unreadable token file (%s)", path, sqlite3_errmsg(db));
 		sqlite3_close(db);
-		return rv;
+		return (rc & 0xff) == SQLITE_NOMEM ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	*out = db;
 	return CKR_OK;
@@ -98,26 +98,26 @@ CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN +
 
 	rv = pragma_int(db, "PRAGMA application_id", &app);
 	if (rv != CKR_OK)
-		return CKR_DEVICE_ERROR;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	if (app != SOFT_APPLICATION_ID) {
 		CID_WARN("%s is not a careid token file", path);
-		return CKR_DEVICE_ERROR;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	rv = pragma_int(db, "PRAGMA user_version", &version);
 	if (rv != CKR_OK)
-		return CKR_DEVICE_ERROR;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	if (version != SOFT_SCHEMA_VERSION) {
 		CID_ERROR("%s has token schema %lld, this module reads %d", path, (long long)version,
 		          SOFT_SCHEMA_VERSION);
-		return CKR_DEVICE_ERROR;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	rv = soft_meta_blob(db, SOFT_META_SERIAL, &s, &slen);
 	if (rv != CKR_OK)
-		return CKR_DEVICE_ERROR;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	if (s == NULL || slen != SOFT_SERIAL_LEN || memchr(s, 0, slen) != NULL) {
 		CID_ERROR("%s: token serial missing or malformed", path);
 		free(s);
-		return CKR_DEVICE_ERROR;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	memcpy(serial, s, SOFT_SERIAL_LEN);
 	serial[SOFT_SERIAL_LEN] = '\0';

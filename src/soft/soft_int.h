@@ -10,6 +10,7 @@
 #include <sqlite3.h>
 
 #include "common/attrs.h"
+#include "common/config.h"
 #include "crypto/crypto.h"
 #include "soft/soft.h"
 
@@ -67,11 +68,13 @@ typedef struct soft_token {
 
 /* Maps a SQLite result to a PKCS#11 code and logs one line naming what. */
 CK_RV soft_db_rv(sqlite3 *db, int rc, const char *what);
-/* Opens an existing token file (or a new empty one when create is true,
- * which the caller has already made 0600), sets the connection up. */
+/* Opens an existing file (a new one is made 0600 by the caller first) and
+ * sets the connection up.  Nothing is written: the file may not even be a
+ * token yet.  CKR_TOKEN_NOT_PRESENT when it cannot be opened,
+ * CKR_TOKEN_NOT_RECOGNIZED when it is not a database (both logged). */
 CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out);
 /* Checks that an open file is a token of a schema this code understands
- * and returns its serial. */
+ * and returns its serial; CKR_TOKEN_NOT_RECOGNIZED (logged) otherwise. */
 CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN + 1]);
 CK_RV soft_db_create_schema(sqlite3 *db);
 CK_RV soft_db_exec(sqlite3 *db, const char *sql);
@@ -114,10 +117,19 @@ CK_RV soft_key_wrap(const char *serial, soft_role role, const uint8_t kek[CID_AE
 /* CKR_ENCRYPTED_DATA_INVALID when kek is not the right one. */
 CK_RV soft_key_unwrap(const char *serial, soft_role role, const uint8_t kek[CID_AEAD_KEY_LEN],
                       const uint8_t *wrapped, size_t len, uint8_t key[CID_AEAD_KEY_LEN]);
-/* Derives a KEK from a new passcode with a fresh salt and stores the wrap
- * of key and the salt, inside the caller's write transaction. */
-CK_RV soft_store_wrap(soft_token *t, soft_role role, const cid_kdf_params *prm,
-                      const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t key[CID_AEAD_KEY_LEN]);
+/* A key wrap under a fresh salt, computed before the write transaction
+ * so that the KDF never runs while the file is locked. */
+typedef struct soft_wrap {
+	uint8_t salt[SOFT_SALT_LEN];
+	uint8_t *wrapped;
+	size_t len;
+} soft_wrap;
+CK_RV soft_wrap_make(const char *serial, soft_role role, const cid_kdf_params *prm,
+                     const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t key[CID_AEAD_KEY_LEN],
+                     soft_wrap *w);
+/* Stores a wrap (and its salt) inside the caller's write transaction. */
+CK_RV soft_wrap_store(sqlite3 *db, soft_role role, const soft_wrap *w);
+void soft_wrap_clear(soft_wrap *w);
 
 bool soft_attr_is_secret(const cid_attrs *a, CK_ATTRIBUTE_TYPE type);
 bool soft_attrs_have_secret(const cid_attrs *a);

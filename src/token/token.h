@@ -90,6 +90,11 @@ typedef struct cid_place {
 	bool removable;           /* CKF_REMOVABLE_DEVICE */
 	bool hardware;            /* CKF_HW_SLOT */
 	bool can_create;          /* an empty place where C_InitToken creates a token */
+	/* Zero for a soft token.  A reader without a card is absent; epoch
+	 * changes whenever the token in the place changes (removed,
+	 * inserted), so the front can end the sessions of a removed card. */
+	bool absent;
+	uint64_t epoch;
 } cid_place;
 
 typedef CK_RV (*cid_place_sink)(void *ctx, const cid_place *place);

@@ -80,9 +80,14 @@ it_summary() {
 	[[ $IT_FAILED -eq 0 ]]
 }
 
+# CAREID_INTEROP_KEEP=1 keeps the temporary directory for inspection.
 it_cleanup() {
 	if [[ -n "$IT_TMP" && -d "$IT_TMP" ]]; then
-		rm -rf -- "$IT_TMP"
+		if [[ "${CAREID_INTEROP_KEEP:-0}" == 1 ]]; then
+			echo "kept $IT_TMP"
+		else
+			rm -rf -- "$IT_TMP"
+		fi
 	fi
 }
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# The careid test command.  From a fresh Debian 12 machine (as root):
+#
+#   scripts/test.sh               all passes below
+#   scripts/test.sh --no-asan     skip the sanitizer pass
+#   scripts/test.sh --no-valgrind skip the valgrind pass
+#
+# Passes:
+#   1. build/       default build (debugoptimized); every suite:
+#                   unit, api and interop (pkcs11-tool, OpenSSL engine,
+#                   GnuTLS p11tool driving the built module).
+#   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build.
+#                   unit and api run as they are (their executables carry
+#                   the sanitizers).  The interop suite runs programs that
+#                   are not built with ASan (pkcs11-tool, openssl, p11tool)
+#                   loading the ASan-built module, so it runs with the
+#                   sanitizer runtimes in LD_PRELOAD and leak detection off
+#                   (the clients' own leaks are not ours to report).
+#   3. valgrind     the unit suite and two API tests of pass 1 under
+#                   valgrind (memcheck, definite leaks are errors).
+#
+# Ends with a plain "N passed, N failed" line over everything that ran and
+# exits non-zero if anything failed.
+set -euo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+RUN_ASAN=1
+RUN_VALGRIND=1
+TOTAL_PASSED=0
+TOTAL_FAILED=0
+TOTAL_SKIPPED=0
+PASS_RESULTS=()
+
+usage() {
+	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+}
+
+banner() {
+	printf '\n======== %s ========\n' "$*"
+}
+
+# tally LABEL LOGFILE STATUS: adds meson's "Ok:/Fail:..." summary to the totals.
+tally() {
+	local label=$1 log=$2 status=$3 ok fail skip
+	ok=$(awk '/^(Ok|Expected Fail):/ { n += $NF } END { print n + 0 }' "$log")
+	fail=$(awk '/^(Fail|Unexpected Pass|Timeout):/ { n += $NF } END { print n + 0 }' "$log")
+	skip=$(awk '/^Skipped:/ { n += $NF } END { print n + 0 }' "$log")
+	if ! grep -q '^Ok:' "$log"; then
+		# No summary at all: the build or meson itself failed.
+		fail=$((fail + 1))
+	elif [[ $status -ne 0 && $fail -eq 0 ]]; then
+		fail=1
+	fi
+	TOTAL_PASSED=$((TOTAL_PASSED + ok))
+	TOTAL_FAILED=$((TOTAL_FAILED + fail))
+	TOTAL_SKIPPED=$((TOTAL_SKIPPED + skip))
+	PASS_RESULTS+=("$(printf '%-32s %3d passed, %d failed, %d skipped' "$label" "$ok" "$fail" "$skip")")
+}
+
+# run_logged LOGFILE CMD...: shows the output and keeps a copy; returns CMD's status.
+run_logged() {
+	local log=$1 status=0
+	shift
+	"$@" 2>&1 | tee "$log" || status=${PIPESTATUS[0]}
+	return "$status"
+}
+
+# setup_build DIR [meson options...]
+setup_build() {
+	local dir=$1
+	shift
+	if [[ -f "$dir/build.ninja" ]]; then
+		meson configure "$dir" "$@" >/dev/null || return 1
+	else
+		meson setup "$dir" "$REPO" "$@" || return 1
+	fi
+	ninja -C "$dir"
+}
+
+# meson_pass LABEL BUILDDIR [meson test args...]
+meson_pass() {
+	local label=$1 dir=$2 log status=0
+	shift 2
+	log="$dir/careid-test-$(tr -c 'a-z0-9' '-' <<<"$label").log"
+	run_logged "$log" meson test -C "$dir" --print-errorlogs "$@" || status=$?
+	tally "$label" "$log" "$status"
+}
+
+build_or_fail() {
+	local label=$1 dir=$2 log
+	shift 2
+	mkdir -p "$dir"
+	log="$dir/careid-build.log"
+	if run_logged "$log" setup_build "$dir" "$@"; then
+		return 0
+	fi
+	TOTAL_FAILED=$((TOTAL_FAILED + 1))
+	PASS_RESULTS+=("$(printf '%-32s build failed (see %s)' "$label" "${log#"$REPO"/}")")
+	return 1
+}
+
+pass_default() {
+	banner "pass 1: build/ (all suites)"
+	if build_or_fail "build/" "$REPO/build"; then
+		meson_pass "build/ all suites" "$REPO/build"
+	fi
+}
+
+pass_asan() {
+	local dir="$REPO/build-asan" preload lib
+	banner "pass 2: build-asan/ (AddressSanitizer + UBSan)"
+	build_or_fail "build-asan/" "$dir" -Db_sanitize=address,undefined -Db_lundef=false || return 0
+
+	meson_pass "build-asan/ unit+api" "$dir" --suite unit --suite api
+
+	preload=""
+	for lib in libasan.so libubsan.so; do
+		lib=$(cc -print-file-name="$lib")
+		[[ -f "$lib" ]] && preload+="${preload:+ }$lib"
+	done
+	# --wrap's env runs after meson's own test environment is applied, so
+	# these settings win over the ASAN_OPTIONS given in tests/meson.build.
+	meson_pass "build-asan/ interop (preload)" "$dir" --suite interop \
+		--wrap="env LD_PRELOAD='$preload' ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+}
+
+pass_valgrind() {
+	local dir="$REPO/build" names=()
+	banner "pass 3: valgrind (unit suite + two API tests from build/)"
+	if [[ ! -f "$dir/build.ninja" ]]; then
+		PASS_RESULTS+=("$(printf '%-32s skipped (no build/)' "valgrind")")
+		return 0
+	fi
+	if ! command -v valgrind >/dev/null 2>&1; then
+		PASS_RESULTS+=("$(printf '%-32s skipped (valgrind not installed)' "valgrind")")
+		return 0
+	fi
+	# Unit tests plus two API tests that exist in this tree.
+	mapfile -t names < <(meson test -C "$dir" --list 2>/dev/null |
+		awk -F' / ' '
+			$1 ~ /unit/ { print $NF }
+			$1 ~ /api/ && ($NF == "test_module" || $NF == "test_sign") { print $NF }')
+	if ((${#names[@]} == 0)); then
+		PASS_RESULTS+=("$(printf '%-32s skipped (no unit/API tests yet)' "valgrind")")
+		return 0
+	fi
+	meson_pass "valgrind (${#names[@]} tests)" "$dir" --no-rebuild --timeout-multiplier 4 \
+		--wrap='valgrind --quiet --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite --track-origins=no' \
+		"${names[@]}"
+}
+
+main() {
+	local arg
+	for arg in "$@"; do
+		case $arg in
+		--no-asan) RUN_ASAN=0 ;;
+		--no-valgrind) RUN_VALGRIND=0 ;;
+		-h | --help) usage; exit 0 ;;
+		*) echo "unknown option: $arg" >&2; usage >&2; exit 2 ;;
+		esac
+	done
+
+	cd "$REPO"
+	local start=$SECONDS
+	banner "dependencies"
+	"$REPO/scripts/install-deps.sh"
+
+	pass_default
+	if ((RUN_ASAN)); then
+		pass_asan
+	fi
+	if ((RUN_VALGRIND)); then
+		pass_valgrind
+	fi
+
+	banner "summary ($((SECONDS - start)) s)"
+	local line
+	for line in "${PASS_RESULTS[@]}"; do
+		echo "$line"
+	done
+	if ((TOTAL_SKIPPED > 0)); then
+		echo "($TOTAL_SKIPPED skipped, not counted)"
+	fi
+	echo "$TOTAL_PASSED passed, $TOTAL_FAILED failed"
+	[[ $TOTAL_FAILED -eq 0 ]]
+}
+
+main "$@"

@@ -1,0 +1,125 @@
+/* Attributes PKCS#11 derives from an X.509 certificate's DER. */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/err.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "crypto/internal.h"
+
+static CK_RV set_der(cid_attrs *out, CK_ATTRIBUTE_TYPE t, int len, uint8_t *der)
+{
+	CK_RV rv;
+
+	if (len <= 0 || der == NULL)
+		return CID_OSSL_FAIL("DER encoding");
+	rv = cid_attrs_set(out, t, der, (CK_ULONG)len);
+	OPENSSL_free(der);
+	return rv;
+}
+
+static CK_RV set_name(cid_attrs *out, CK_ATTRIBUTE_TYPE t, const X509_NAME *n)
+{
+	uint8_t *der = NULL;
+	int len = i2d_X509_NAME(n, &der);
+
+	return set_der(out, t, len, der);
+}
+
+static void put_digits(CK_CHAR *dst, int v, int n)
+{
+	for (int i = n - 1; i >= 0; i--) {
+		dst[i] = (CK_CHAR)('0' + v % 10);
+		v /= 10;
+	}
+}
+
+static CK_RV set_date(cid_attrs *out, CK_ATTRIBUTE_TYPE t, const ASN1_TIME *tm)
+{
+	struct tm v;
+	CK_DATE d;
+
+	memset(&v, 0, sizeof(v));
+	if (tm == NULL || !ASN1_TIME_to_tm(tm, &v) || v.tm_year + 1900 < 0 || v.tm_year + 1900 > 9999) {
+		ERR_clear_error();
+		CID_INFO("certificate validity date unreadable");
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	put_digits(d.year, v.tm_year + 1900, 4);
+	put_digits(d.month, v.tm_mon + 1, 2);
+	put_digits(d.day, v.tm_mday, 2);
+	return cid_attrs_set(out, t, &d, sizeof(d));
+}
+
+static CK_RV set_sha1(cid_attrs *out, CK_ATTRIBUTE_TYPE t, const void *data, size_t len)
+{
+	uint8_t md[20];
+	unsigned int n = 0;
+
+	if (!EVP_Digest(data, len, md, &n, cid_md(CID_H_SHA1), NULL) || n != sizeof(md))
+		return CID_OSSL_FAIL("SHA-1");
+	return cid_attrs_set(out, t, md, n);
+}
+
+static CK_RV derive(X509 *x, cid_attrs *out)
+{
+	const ASN1_BIT_STRING *spk = X509_get0_pubkey_bitstr(x);
+	const ASN1_OCTET_STRING *akid = X509_get0_authority_key_id(x);
+	uint8_t *der = NULL;
+	CK_RV rv;
+
+	rv = set_name(out, CKA_SUBJECT, X509_get_subject_name(x));
+	if (rv == CKR_OK)
+		rv = set_name(out, CKA_ISSUER, X509_get_issuer_name(x));
+	if (rv == CKR_OK) {
+		int len = i2d_ASN1_INTEGER(X509_get0_serialNumber(x), &der);
+
+		rv = set_der(out, CKA_SERIAL_NUMBER, len, der);
+	}
+	if (rv == CKR_OK)
+		rv = set_date(out, CKA_START_DATE, X509_get0_notBefore(x));
+	if (rv == CKR_OK)
+		rv = set_date(out, CKA_END_DATE, X509_get0_notAfter(x));
+	if (rv == CKR_OK && spk != NULL)
+		rv = set_sha1(out, CKA_HASH_OF_SUBJECT_PUBLIC_KEY, spk->data, (size_t)spk->length);
+	/* The key identifier is the issuer key's SHA-1 only by convention;
+	 * anything but 20 bytes cannot be that hash. */
+	if (rv == CKR_OK && akid != NULL && akid->length == 20)
+		rv = cid_attrs_set(out, CKA_HASH_OF_ISSUER_PUBLIC_KEY, akid->data, 20);
+	return rv;
+}
+
+CK_RV cid_x509_attrs(const uint8_t *der, size_t len, cid_attrs *out)
+{
+	const uint8_t *p = der;
+	X509 *x;
+	CK_RV rv;
+
+	if (out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (der == NULL || len == 0 || len > 1u << 20) {
+		CID_INFO("certificate value empty or too large (%zu bytes)", len);
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	x = d2i_X509(NULL, &p, (long)len);
+	if (x == NULL || p != der + len) {
+		ERR_clear_error();
+		X509_free(x);
+		CID_INFO("certificate value is not exactly one DER certificate (%zu bytes)", len);
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	/* Caches the extensions and flags encodings OpenSSL could not read. */
+	if ((X509_get_extension_flags(x) & EXFLAG_INVALID) != 0) {
+		ERR_clear_error();
+		X509_free(x);
+		CID_INFO("certificate has malformed extensions");
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	rv = derive(x, out);
+	X509_free(x);
+	return rv;
+}

@@ -1,0 +1,339 @@
+/* Stored objects: what each authentication state may see, and writes that
+ * keep private values sealed under the token key. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "soft/soft_int.h"
+
+static bool user_key(const soft_token *t)
+{
+	return t->who == CKU_USER && t->have_key;
+}
+
+static CK_RV data_version(soft_token *t, int64_t *v)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(t->db, "PRAGMA data_version", -1, &st, NULL);
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_OK ? CKR_OK : soft_db_rv(t->db, rc, "data version");
+}
+
+static CK_RV generation(soft_token *t, int64_t *g)
+{
+	bool found;
+
+	*g = 0;
+	return soft_meta_int(t->db, SOFT_META_OBJECTS_GEN, g, &found);
+}
+
+CK_RV soft_objects_touched(soft_token *t)
+{
+	int64_t old = 0;
+	CK_RV rv = soft_meta_bump_generation(t->db, &old);
+
+	/* Our own write need not make us reload, unless someone else's came
+	 * in since we last loaded.  (Kept even if the commit later fails: a
+	 * spurious "changed" only costs a reload.) */
+	if (rv == CKR_OK && t->loaded && old == t->seen_generation)
+		t->seen_generation = old + 1;
+	return rv;
+}
+
+CK_RV soft_changed(cid_token *tok, bool *changed)
+{
+	soft_token *t = (soft_token *)tok;
+	int64_t v = 0, g = 0;
+	CK_RV rv;
+
+	if (changed == NULL)
+		return CKR_ARGUMENTS_BAD;
+	*changed = true;
+	if (!t->loaded)
+		return CKR_OK;
+	/* data_version moves only when another connection commits; most calls
+	 * stop here without touching the file. */
+	rv = data_version(t, &v);
+	if (rv != CKR_OK)
+		return rv;
+	if (v == t->seen_data_version) {
+		*changed = false;
+		return CKR_OK;
+	}
+	/* Someone committed: was it to the objects, or only a try counter? */
+	rv = generation(t, &g);
+	if (rv != CKR_OK)
+		return rv;
+	if (g == t->seen_generation) {
+		t->seen_data_version = v;
+		*changed = false;
+	}
+	return CKR_OK;
+}
+
+static CK_RV read_row(sqlite3_stmt *st, int col, soft_row *r)
+{
+	for (int i = 0; i < 2; i++) {
+		const void *p = sqlite3_column_blob(st, col + i);
+		int n = sqlite3_column_bytes(st, col + i);
+		uint8_t **dst = i == 0 ? &r->attrs : &r->sealed;
+		size_t *len = i == 0 ? &r->attrs_len : &r->sealed_len;
+
+		if (sqlite3_column_type(st, col + i) == SQLITE_NULL)
+			continue;
+		*dst = cid_memdup(p, (size_t)n);
+		if (*dst == NULL)
+			return CKR_HOST_MEMORY;
+		*len = (size_t)n;
+	}
+	return CKR_OK;
+}
+
+CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
+{
+	soft_token *t = (soft_token *)tok;
+	bool with_secrets = user_key(t);
+	sqlite3_stmt *st = NULL;
+	int64_t v = 0, g = 0;
+	CK_RV rv;
+	int rc = SQLITE_OK;
+
+	if (sink == NULL)
+		return CKR_ARGUMENTS_BAD;
+	/* One read transaction: a consistent snapshot, and the version and
+	 * generation that go with exactly that snapshot. */
+	rv = soft_tx_begin(t->db, false);
+	if (rv == CKR_OK)
+		rv = generation(t, &g);
+	if (rv == CKR_OK)
+		rv = data_version(t, &v);
+	if (rv == CKR_OK) {
+		rc = sqlite3_prepare_v2(t->db, with_secrets
+		                        ? "SELECT id, private, attrs, sealed FROM objects ORDER BY id"
+		                        : "SELECT id, private, attrs, sealed FROM objects WHERE private = 0 ORDER BY id",
+		                        -1, &st, NULL);
+		if (rc != SQLITE_OK)
+			rv = soft_db_rv(t->db, rc, "object read");
+	}
+	while (rv == CKR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		soft_row r;
+		cid_attrs a = CID_ATTRS_INIT;
+		int64_t id = sqlite3_column_int64(st, 0);
+		CK_RV orv;
+
+		memset(&r, 0, sizeof(r));
+		r.priv = sqlite3_column_int64(st, 1) != 0;
+		rv = read_row(st, 2, &r);
+		if (rv == CKR_OK && id > 0) {
+			/* A damaged object is left out (and logged); the rest of
+			 * the token stays usable. */
+			orv = soft_row_open(t, (uint64_t)id, &r, with_secrets, &a);
+			if (orv == CKR_HOST_MEMORY)
+				rv = orv;
+			else if (orv == CKR_OK)
+				rv = sink(ctx, (uint64_t)id, &a);
+		}
+		cid_attrs_clear(&a);
+		soft_row_clear(&r);
+	}
+	if (rv == CKR_OK && rc != SQLITE_DONE)
+		rv = soft_db_rv(t->db, rc, "object read");
+	sqlite3_finalize(st);
+	soft_tx_rollback(t->db);
+	if (rv == CKR_OK) {
+		t->loaded = true;
+		t->seen_data_version = v;
+		t->seen_generation = g;
+	}
+	return rv;
+}
+
+static CK_RV fetch(soft_token *t, uint64_t id, soft_row *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(t->db, "SELECT private, attrs, sealed FROM objects WHERE id = ?1", -1, &st, NULL);
+	CK_RV rv = CKR_OK;
+
+	memset(r, 0, sizeof(*r));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		r->priv = sqlite3_column_int64(st, 0) != 0;
+		rv = read_row(st, 1, r);
+	} else if (rc == SQLITE_DONE) {
+		CID_WARN("token %s: no object %llu", t->serial, (unsigned long long)id);
+		rv = CKR_OBJECT_HANDLE_INVALID;
+	} else {
+		rv = soft_db_rv(t->db, rc, "object read");
+	}
+	sqlite3_finalize(st);
+	if (rv != CKR_OK)
+		soft_row_clear(r);
+	return rv;
+}
+
+static CK_RV store(soft_token *t, uint64_t id, const soft_row *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(t->db, "UPDATE objects SET private = ?2, attrs = ?3, sealed = ?4 WHERE id = ?1",
+	                            -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int(st, 2, r->priv ? 1 : 0);
+	if (rc == SQLITE_OK)
+		rc = r->attrs != NULL ? sqlite3_bind_blob(st, 3, r->attrs, (int)r->attrs_len, SQLITE_STATIC)
+		                      : sqlite3_bind_null(st, 3);
+	if (rc == SQLITE_OK)
+		rc = r->sealed != NULL ? sqlite3_bind_blob(st, 4, r->sealed, (int)r->sealed_len, SQLITE_STATIC)
+		                       : sqlite3_bind_null(st, 4);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? CKR_OK : soft_db_rv(t->db, rc, "object write");
+}
+
+static CK_RV finish(soft_token *t, CK_RV rv)
+{
+	if (rv == CKR_OK)
+		return soft_tx_commit(t->db);
+	soft_tx_rollback(t->db);
+	return rv;
+}
+
+CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id)
+{
+	soft_token *t = (soft_token *)tok;
+	soft_row r;
+	sqlite3_int64 rowid = 0;
+	CK_RV rv;
+
+	if (attrs == NULL || id == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((cid_attrs_bool(attrs, CKA_PRIVATE, true) || soft_attrs_have_secret(attrs)) && !user_key(t)) {
+		CID_WARN("token %s: a private or secret object needs the user logged in", t->serial);
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	rv = soft_tx_begin(t->db, true);
+	if (rv != CKR_OK)
+		return rv;
+	/* The id must exist before sealing, since the seal is bound to it. */
+	rv = soft_db_exec(t->db, "INSERT INTO objects (private, attrs, sealed) VALUES (1, NULL, NULL)");
+	if (rv == CKR_OK) {
+		rowid = sqlite3_last_insert_rowid(t->db);
+		rv = soft_row_seal(t, (uint64_t)rowid, attrs, &r);
+		if (rv == CKR_OK) {
+			rv = store(t, (uint64_t)rowid, &r);
+			soft_row_clear(&r);
+		}
+	}
+	if (rv == CKR_OK)
+		rv = soft_objects_touched(t);
+	rv = finish(t, rv);
+	if (rv == CKR_OK)
+		*id = (uint64_t)rowid;
+	return rv;
+}
+
+/* The front only knows secret values it was allowed to load; any it does
+ * not pass back are kept from what is stored (PKCS#11 never removes an
+ * attribute), which needs the token key to read them. */
+static CK_RV merge_stored_secrets(soft_token *t, uint64_t id, const soft_row *old, const cid_attrs *in,
+                                  cid_attrs *out)
+{
+	cid_attrs prev = CID_ATTRS_INIT;
+	CK_RV rv = cid_attrs_copy(out, in);
+
+	if (rv != CKR_OK || (old->sealed == NULL))
+		return rv;
+	rv = soft_row_open(t, id, old, true, &prev);
+	for (size_t i = 0; rv == CKR_OK && i < prev.n; i++) {
+		CK_ATTRIBUTE_TYPE type = prev.v[i].type;
+
+		if (soft_attr_is_secret(&prev, type) && cid_attrs_get(out, type) == NULL)
+			rv = cid_attrs_set(out, type, prev.v[i].pValue, prev.v[i].ulValueLen);
+	}
+	cid_attrs_clear(&prev);
+	return rv;
+}
+
+CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs)
+{
+	soft_token *t = (soft_token *)tok;
+	cid_attrs merged = CID_ATTRS_INIT;
+	soft_row old, r;
+	CK_RV rv;
+
+	if (attrs == NULL || id == 0 || id > INT64_MAX)
+		return id == 0 || id > INT64_MAX ? CKR_OBJECT_HANDLE_INVALID : CKR_ARGUMENTS_BAD;
+	rv = soft_tx_begin(t->db, true);
+	if (rv != CKR_OK)
+		return rv;
+	rv = fetch(t, id, &old);
+	if (rv != CKR_OK)
+		return finish(t, rv);
+	if ((old.priv || old.sealed != NULL) && !user_key(t)) {
+		CID_WARN("token %s: object %llu holds sealed values; the user must be logged in", t->serial,
+		         (unsigned long long)id);
+		rv = CKR_USER_NOT_LOGGED_IN;
+	}
+	if (rv == CKR_OK)
+		rv = merge_stored_secrets(t, id, &old, attrs, &merged);
+	if (rv == CKR_OK)
+		rv = soft_row_seal(t, id, &merged, &r);
+	if (rv == CKR_OK) {
+		rv = store(t, id, &r);
+		soft_row_clear(&r);
+	}
+	if (rv == CKR_OK)
+		rv = soft_objects_touched(t);
+	cid_attrs_clear(&merged);
+	soft_row_clear(&old);
+	return finish(t, rv);
+}
+
+CK_RV soft_destroy_object(cid_token *tok, uint64_t id)
+{
+	soft_token *t = (soft_token *)tok;
+	sqlite3_stmt *st = NULL;
+	soft_row old;
+	CK_RV rv;
+	int rc;
+
+	if (id == 0 || id > INT64_MAX)
+		return CKR_OBJECT_HANDLE_INVALID;
+	rv = soft_tx_begin(t->db, true);
+	if (rv != CKR_OK)
+		return rv;
+	rv = fetch(t, id, &old);
+	if (rv != CKR_OK)
+		return finish(t, rv);
+	if (old.priv && !user_key(t)) {
+		CID_WARN("token %s: destroying private object %llu needs the user logged in", t->serial,
+		         (unsigned long long)id);
+		rv = CKR_USER_NOT_LOGGED_IN;
+	}
+	soft_row_clear(&old);
+	if (rv == CKR_OK) {
+		rc = sqlite3_prepare_v2(t->db, "DELETE FROM objects WHERE id = ?1", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			rv = soft_db_rv(t->db, rc, "object delete");
+	}
+	if (rv == CKR_OK)
+		rv = soft_objects_touched(t);
+	return finish(t, rv);
+}

@@ -1,0 +1,385 @@
+/* The soft-token provider: a directory holding one file per token, plus
+ * one free place where C_InitToken creates a new token. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "policy/policy.h"
+#include "soft/soft_int.h"
+
+#define FREE_KEY "new"
+#define CREATE_ATTEMPTS 8
+
+typedef struct soft_provider {
+	cid_provider base;
+	char *dir;
+	uint32_t kdf_cost;
+} soft_provider;
+
+/* A token's key is its file name: never a path, never hidden, always ours. */
+static bool token_name(const char *name)
+{
+	size_t n = strlen(name), s = strlen(SOFT_FILE_SUFFIX);
+
+	return n > s && name[0] != '.' && strchr(name, '/') == NULL &&
+	       strcmp(name + n - s, SOFT_FILE_SUFFIX) == 0;
+}
+
+static char *join(const char *dir, const char *name)
+{
+	char *p = NULL;
+
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+/* Creates missing components 0700; an existing directory is left as it
+ * is, with a warning when others can reach into it. */
+static CK_RV make_dir(const char *dir)
+{
+	char *p = strdup(dir);
+	struct stat sb;
+	CK_RV rv = CKR_OK;
+
+	if (p == NULL)
+		return CKR_HOST_MEMORY;
+	for (char *q = p + 1; *q != '\0'; q++) {
+		if (*q != '/')
+			continue;
+		*q = '\0';
+		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
+			CID_ERROR("cannot create %s: %s", p, strerror(errno));
+			rv = CKR_GENERAL_ERROR;
+		}
+		*q = '/';
+		if (rv != CKR_OK)
+			break;
+	}
+	if (rv == CKR_OK && mkdir(p, 0700) != 0 && errno != EEXIST) {
+		CID_ERROR("cannot create token directory %s: %s", p, strerror(errno));
+		rv = CKR_GENERAL_ERROR;
+	}
+	if (rv == CKR_OK && (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
+		CID_ERROR("token directory %s is not a directory", p);
+		rv = CKR_GENERAL_ERROR;
+	}
+	if (rv == CKR_OK && (sb.st_mode & 077) != 0)
+		CID_WARN("token directory %s is accessible to other users (mode %03o); 0700 is expected", p,
+		         (unsigned)(sb.st_mode & 0777));
+	free(p);
+	return rv;
+}
+
+/* Opens a token file read-only and reads its serial: true when it really
+ * is a token this module can use. */
+static bool probe(const char *path)
+{
+	char serial[SOFT_SERIAL_LEN + 1];
+	sqlite3 *db = NULL;
+	CK_RV rv = soft_db_open(path, true, &db);
+
+	if (rv == CKR_OK) {
+		rv = soft_tx_begin(db, false);
+		if (rv == CKR_OK)
+			rv = soft_db_check(db, path, serial);
+		soft_tx_rollback(db);
+		sqlite3_close_v2(db);
+	}
+	/* The reason is already logged, with the path. */
+	return rv == CKR_OK;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
+{
+	soft_provider *p = (soft_provider *)prov;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	struct dirent *de;
+	CK_RV rv = CKR_OK;
+	DIR *d;
+
+	if (sink == NULL)
+		return CKR_ARGUMENTS_BAD;
+	d = opendir(p->dir);
+	if (d == NULL) {
+		CID_ERROR("cannot read token directory %s: %s", p->dir, strerror(errno));
+		return CKR_GENERAL_ERROR;
+	}
+	while (rv == CKR_OK && (de = readdir(d)) != NULL) {
+		struct stat sb;
+		char *path;
+
+		if (!token_name(de->d_name))
+			continue;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+			continue;
+		path = join(p->dir, de->d_name);
+		if (path == NULL) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		if (probe(path)) {
+			if (n == cap) {
+				size_t ncap = cap ? 2 * cap : 8;
+				char **nv = realloc(names, ncap * sizeof(*nv));
+
+				if (nv == NULL) {
+					rv = CKR_HOST_MEMORY;
+					free(path);
+					break;
+				}
+				names = nv;
+				cap = ncap;
+			}
+			names[n] = strdup(de->d_name);
+			if (names[n] == NULL)
+				rv = CKR_HOST_MEMORY;
+			else
+				n++;
+		}
+		free(path);
+	}
+	closedir(d);
+	/* Sorted, so that every scan reports the same places in the same order. */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
+	for (size_t i = 0; rv == CKR_OK && i < n; i++) {
+		cid_place pl = { .key = names[i], .description = SOFT_DESCRIPTION };
+
+		rv = sink(ctx, &pl);
+	}
+	if (rv == CKR_OK) {
+		cid_place pl = { .key = FREE_KEY, .description = SOFT_DESCRIPTION " (new)", .can_create = true };
+
+		rv = sink(ctx, &pl);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return rv;
+}
+
+static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
+{
+	soft_provider *p = (soft_provider *)prov;
+	char serial[SOFT_SERIAL_LEN + 1];
+	struct stat sb;
+	sqlite3 *db = NULL;
+	char *path;
+	CK_RV rv;
+
+	if (key == NULL || out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (!token_name(key))
+		return CKR_TOKEN_NOT_PRESENT;
+	path = join(p->dir, key);
+	if (path == NULL)
+		return CKR_HOST_MEMORY;
+	if (lstat(path, &sb) != 0 || !S_ISREG(sb.st_mode)) {
+		CID_WARN("token file %s is gone", path);
+		free(path);
+		return CKR_TOKEN_NOT_PRESENT;
+	}
+	rv = soft_db_open(path, false, &db);
+	if (rv == CKR_OK) {
+		rv = soft_tx_begin(db, false);
+		if (rv == CKR_OK)
+			rv = soft_db_check(db, path, serial);
+		soft_tx_rollback(db);
+		if (rv != CKR_OK && rv != CKR_HOST_MEMORY)
+			rv = CKR_TOKEN_NOT_RECOGNIZED;
+	}
+	if (rv != CKR_OK) {
+		CID_ERROR("cannot open token %s (0x%lx)", path, rv);
+		sqlite3_close_v2(db);
+		free(path);
+		return rv;
+	}
+	return soft_token_new(db, path, serial, out);
+}
+
+static void unlink_db(const char *path)
+{
+	char *aux = NULL;
+
+	unlink(path);
+	if (asprintf(&aux, "%s-wal", path) >= 0) {
+		unlink(aux);
+		free(aux);
+	}
+	if (asprintf(&aux, "%s-shm", path) >= 0) {
+		unlink(aux);
+		free(aux);
+	}
+}
+
+static void sync_dir(const char *dir)
+{
+	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+	if (fd >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/* Builds the token under a hidden name, then gives it its real name in
+ * one step: a scan in another process never sees a half-made token. */
+static CK_RV build(soft_provider *p, const char *serial, const CK_UTF8CHAR *so_pin, CK_ULONG len,
+                   const CK_UTF8CHAR label[32], const char *tmp, const char *final)
+{
+	sqlite3 *db = NULL;
+	CK_RV rv;
+	int fd;
+
+	fd = open(tmp, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd < 0) {
+		CID_ERROR("cannot create %s: %s", tmp, strerror(errno));
+		return CKR_GENERAL_ERROR;
+	}
+	(void)fchmod(fd, 0600);
+	close(fd);
+	rv = soft_db_open(tmp, false, &db);
+	if (rv == CKR_OK)
+		rv = soft_db_exec(db, "PRAGMA journal_mode=WAL");
+	if (rv == CKR_OK)
+		rv = soft_token_format(db, serial, p->kdf_cost, so_pin, len, label);
+	if (db != NULL && sqlite3_close_v2(db) != SQLITE_OK && rv == CKR_OK)
+		rv = CKR_DEVICE_ERROR;
+	if (rv == CKR_OK && link(tmp, final) != 0) {
+		int e = errno;
+
+		CID_ERROR("cannot name token file %s: %s", final, strerror(e));
+		rv = e == EEXIST ? CKR_FUNCTION_REJECTED : CKR_GENERAL_ERROR;
+	}
+	unlink_db(tmp);
+	if (rv == CKR_OK)
+		sync_dir(p->dir);
+	return rv;
+}
+
+static CK_RV soft_create(cid_provider *prov, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
+                         const CK_UTF8CHAR label[32], char **new_key, cid_token **out)
+{
+	soft_provider *p = (soft_provider *)prov;
+	char serial[SOFT_SERIAL_LEN + 1], name[SOFT_SERIAL_LEN + sizeof(SOFT_FILE_SUFFIX)];
+	char tmpname[SOFT_SERIAL_LEN + 6];
+	char *tmp = NULL, *final = NULL;
+	CK_RV rv = CKR_FUNCTION_REJECTED;
+
+	if (key == NULL || label == NULL || new_key == NULL || out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (strcmp(key, FREE_KEY) != 0) {
+		CID_WARN("place %s holds a token already; initialise it instead", key);
+		return CKR_ARGUMENTS_BAD;
+	}
+	rv = cid_policy_pin_format(so_pin, len);
+	if (rv != CKR_OK) {
+		CID_WARN("SO passcode refused for a new token (length %lu or non-digit)", (unsigned long)len);
+		return rv;
+	}
+	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
+		uint8_t r[SOFT_SERIAL_LEN / 2];
+		struct stat sb;
+
+		rv = cid_random(r, sizeof(r));
+		if (rv != CKR_OK)
+			return rv;
+		for (size_t i = 0; i < sizeof(r); i++)
+			snprintf(serial + 2 * i, 3, "%02x", r[i]);
+		snprintf(name, sizeof(name), "%s%s", serial, SOFT_FILE_SUFFIX);
+		snprintf(tmpname, sizeof(tmpname), ".%s.new", serial);
+		free(tmp);
+		free(final);
+		tmp = join(p->dir, tmpname);
+		final = join(p->dir, name);
+		if (tmp == NULL || final == NULL) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
+		if (lstat(final, &sb) == 0) {
+			rv = CKR_FUNCTION_REJECTED;
+			continue;
+		}
+		rv = build(p, serial, so_pin, len, label, tmp, final);
+		if (rv != CKR_FUNCTION_REJECTED)
+			break;
+	}
+	free(tmp);
+	free(final);
+	if (rv == CKR_OK)
+		rv = soft_open(prov, name, out);
+	if (rv == CKR_OK) {
+		*new_key = strdup(name);
+		if (*new_key == NULL) {
+			(*out)->ops->release(*out);
+			*out = NULL;
+			rv = CKR_HOST_MEMORY;
+		}
+	}
+	if (rv == CKR_OK)
+		CID_INFO("created token %s in %s", serial, p->dir);
+	else
+		CID_ERROR("creating a token in %s failed (0x%lx)", p->dir, rv);
+	return rv;
+}
+
+static void soft_provider_release(cid_provider *prov)
+{
+	soft_provider *p = (soft_provider *)prov;
+
+	if (p == NULL)
+		return;
+	free(p->dir);
+	free(p);
+}
+
+static const struct cid_provider_ops soft_provider_ops = {
+	.name = "soft",
+	.scan = soft_scan,
+	.open = soft_open,
+	.create = soft_create,
+	.release = soft_provider_release,
+};
+
+CK_RV cid_soft_provider_new(const char *dir, uint32_t kdf_cost, cid_provider **out)
+{
+	soft_provider *p;
+	CK_RV rv;
+
+	if (dir == NULL || *dir == '\0' || out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (kdf_cost < CID_KDF_COST_MIN || kdf_cost > CID_KDF_COST_MAX) {
+		CID_ERROR("kdf_cost %u outside %d..%d", kdf_cost, CID_KDF_COST_MIN, CID_KDF_COST_MAX);
+		return CKR_ARGUMENTS_BAD;
+	}
+	rv = make_dir(dir);
+	if (rv != CKR_OK)
+		return rv;
+	p = calloc(1, sizeof(*p));
+	if (p == NULL)
+		return CKR_HOST_MEMORY;
+	p->dir = strdup(dir);
+	if (p->dir == NULL) {
+		free(p);
+		return CKR_HOST_MEMORY;
+	}
+	p->base.ops = &soft_provider_ops;
+	p->kdf_cost = kdf_cost;
+	*out = &p->base;
+	return CKR_OK;
+}

@@ -1,0 +1,214 @@
+/* One soft token: its operations table, status, and the writing of a new
+ * token's initial state. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "common/mem.h"
+#include "policy/policy.h"
+#include "soft/soft_int.h"
+
+/* scrypt block size and parallelism: the usual interactive choice; only
+ * the cost exponent is configurable. */
+#define SOFT_KDF_R 8
+#define SOFT_KDF_P 1
+
+static void pad(void *dst, size_t n, const char *s)
+{
+	size_t l = strlen(s);
+
+	memset(dst, ' ', n);
+	memcpy(dst, s, l < n ? l : n);
+}
+
+void soft_label_text(const CK_UTF8CHAR label[32], char out[33])
+{
+	size_t n = 32;
+
+	for (size_t i = 0; i < 32; i++)
+		out[i] = label[i] >= 0x20 && label[i] < 0x7f && label[i] != '"' ? (char)label[i] : '?';
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+static CK_RV soft_status(cid_token *tok, cid_token_status *st)
+{
+	soft_token *t = (soft_token *)tok;
+	int64_t user_tries = 0, so_tries = 0, init = 0, change = 0;
+	uint8_t *label = NULL;
+	size_t llen = 0;
+	bool found_init, found_change;
+	CK_RV rv;
+
+	if (st == NULL)
+		return CKR_ARGUMENTS_BAD;
+	memset(st, 0, sizeof(*st));
+	rv = soft_tx_begin(t->db, false);
+	if (rv == CKR_OK)
+		rv = soft_meta_blob(t->db, SOFT_META_LABEL, &label, &llen);
+	if (rv == CKR_OK)
+		rv = soft_meta_int_req(t->db, SOFT_META_USER_TRIES, &user_tries);
+	if (rv == CKR_OK)
+		rv = soft_meta_int_req(t->db, SOFT_META_SO_TRIES, &so_tries);
+	if (rv == CKR_OK)
+		rv = soft_meta_int(t->db, SOFT_META_USER_PIN_INIT, &init, &found_init);
+	if (rv == CKR_OK)
+		rv = soft_meta_int(t->db, SOFT_META_PIN_TO_CHANGE, &change, &found_change);
+	soft_tx_rollback(t->db);
+	if (rv != CKR_OK) {
+		free(label);
+		return rv;
+	}
+	memset(st->label, ' ', sizeof(st->label));
+	if (label != NULL)
+		memcpy(st->label, label, llen < sizeof(st->label) ? llen : sizeof(st->label));
+	free(label);
+	pad(st->manufacturer, sizeof(st->manufacturer), "careid");
+	pad(st->model, sizeof(st->model), "virtual card");
+	memcpy(st->serial, t->serial, sizeof(st->serial));
+
+	user_tries = user_tries < 0 ? 0 : user_tries > CID_POLICY_PIN_MAX_TRIES ? CID_POLICY_PIN_MAX_TRIES : user_tries;
+	so_tries = so_tries < 0 ? 0 : so_tries > CID_POLICY_SO_PIN_MAX_TRIES ? CID_POLICY_SO_PIN_MAX_TRIES : so_tries;
+	st->flags = CKF_TOKEN_INITIALIZED | CKF_RNG | CKF_LOGIN_REQUIRED;
+	if (found_init && init != 0)
+		st->flags |= CKF_USER_PIN_INITIALIZED;
+	if (found_change && change != 0)
+		st->flags |= CKF_USER_PIN_TO_BE_CHANGED;
+	st->flags |= cid_policy_pin_flags((unsigned)user_tries, CID_POLICY_PIN_MAX_TRIES, false);
+	st->flags |= cid_policy_pin_flags((unsigned)so_tries, CID_POLICY_SO_PIN_MAX_TRIES, true);
+	st->min_pin_len = CID_POLICY_PIN_MIN_LEN;
+	st->max_pin_len = CID_POLICY_PIN_MAX_LEN;
+	st->hw_version.major = 0;
+	st->hw_version.minor = 1;
+	st->fw_version.major = 0;
+	st->fw_version.minor = SOFT_SCHEMA_VERSION;
+	return CKR_OK;
+}
+
+static CK_RV soft_random(cid_token *tok, uint8_t *buf, size_t len)
+{
+	(void)tok;
+	return cid_random(buf, len);
+}
+
+static void soft_release(cid_token *tok)
+{
+	soft_token *t = (soft_token *)tok;
+
+	if (t == NULL)
+		return;
+	soft_forget_key(t);
+	sqlite3_close_v2(t->db);
+	free(t->path);
+	cid_wipe(t, sizeof(*t));
+	free(t);
+}
+
+static const struct cid_token_ops soft_token_ops = {
+	.status = soft_status,
+	.login = soft_login,
+	.logout = soft_logout,
+	.init_token = soft_init_token,
+	.init_pin = soft_init_pin,
+	.set_pin = soft_set_pin,
+	.changed = soft_changed,
+	.load_objects = soft_load_objects,
+	.create_object = soft_create_object,
+	.update_object = soft_update_object,
+	.destroy_object = soft_destroy_object,
+	.random = soft_random,
+	.release = soft_release,
+};
+
+CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN + 1], cid_token **out)
+{
+	soft_token *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		sqlite3_close_v2(db);
+		free(path);
+		return CKR_HOST_MEMORY;
+	}
+	t->base.ops = &soft_token_ops;
+	t->db = db;
+	t->path = path;
+	memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);
+	t->who = SOFT_NOBODY;
+	*out = &t->base;
+	return CKR_OK;
+}
+
+static CK_RV new_uuid(char out[37])
+{
+	uint8_t b[16];
+	CK_RV rv = cid_random(b, sizeof(b));
+
+	if (rv != CKR_OK)
+		return rv;
+	b[6] = (uint8_t)((b[6] & 0x0f) | 0x40);
+	b[8] = (uint8_t)((b[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", b[0], b[1],
+	         b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]);
+	return CKR_OK;
+}
+
+CK_RV soft_token_format(sqlite3 *db, const char *serial, uint32_t kdf_cost, const CK_UTF8CHAR *so_pin,
+                        CK_ULONG len, const CK_UTF8CHAR label[32])
+{
+	cid_kdf_params prm = { .log2_n = kdf_cost, .r = SOFT_KDF_R, .p = SOFT_KDF_P };
+	uint8_t key[CID_AEAD_KEY_LEN];
+	char uuid[37], text[33];
+	soft_wrap w;
+	CK_RV rv;
+
+	rv = cid_random(key, sizeof(key));
+	if (rv == CKR_OK)
+		rv = new_uuid(uuid);
+	if (rv == CKR_OK)
+		rv = soft_wrap_make(serial, SOFT_ROLE_SO, &prm, so_pin, len, key, &w);
+	cid_wipe(key, sizeof(key));
+	if (rv != CKR_OK)
+		return rv;
+	soft_label_text(label, text);
+	rv = soft_tx_begin(db, true);
+	if (rv == CKR_OK)
+		rv = soft_db_create_schema(db);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_SCHEMA, SOFT_SCHEMA_VERSION);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_text(db, SOFT_META_SERIAL, serial);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_text(db, SOFT_META_UUID, uuid);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_blob(db, SOFT_META_LABEL, label, 32);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_CREATED, (int64_t)time(NULL));
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_USER_TRIES, CID_POLICY_PIN_MAX_TRIES);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_SO_TRIES, CID_POLICY_SO_PIN_MAX_TRIES);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_USER_PIN_INIT, 0);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_KDF_LOG2N, prm.log2_n);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_KDF_R, prm.r);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_KDF_P, prm.p);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(db, SOFT_META_OBJECTS_GEN, 0);
+	if (rv == CKR_OK)
+		rv = soft_wrap_store(db, SOFT_ROLE_SO, &w);
+	if (rv == CKR_OK)
+		rv = soft_audit_append(db, serial, "token-init", "who=so label=\"%s\" serial=%s kdf_log2_n=%u", text,
+		                       serial, (unsigned)prm.log2_n);
+	if (rv == CKR_OK)
+		rv = soft_tx_commit(db);
+	else
+		soft_tx_rollback(db);
+	soft_wrap_clear(&w);
+	return rv;
+}
