@@ -156,4 +156,25 @@ CK_RV cid_aead_seal(const uint8_t key[CID_AEAD_KEY_LEN], const uint8_t *aad, siz
 CK_RV cid_aead_open(const uint8_t key[CID_AEAD_KEY_LEN], const uint8_t *aad, size_t aadlen,
                     const uint8_t *ct, size_t ctlen, uint8_t **out, size_t *outlen);
 
+/* ---- keys held by a token ----------------------------------------------
+ *
+ * A card keeps its private keys: the host pads, hashes and unpads, the card
+ * runs only the private-key primitive.  An external key carries the public
+ * attributes and a callback for that primitive; every cid_op_* function
+ * accepts it like a local key. */
+
+typedef enum {
+	CID_EXT_RSA_RAW,  /* in: a block of modulus length (already padded); out: modulus length */
+	CID_EXT_ECDSA,    /* in: the hash to sign; out: r||s, each of field length */
+	CID_EXT_ECDH,     /* in: the peer's uncompressed point; out: the shared X coordinate */
+} cid_ext_kind;
+
+typedef CK_RV (*cid_ext_fn)(void *ctx, cid_ext_kind kind, const uint8_t *in, size_t inlen,
+                            uint8_t *out, size_t *outlen);
+
+/* pub: CKA_MODULUS + CKA_PUBLIC_EXPONENT, or CKA_EC_PARAMS + CKA_EC_POINT.
+ * ctx_free (may be NULL) runs when the last reference goes. */
+CK_RV cid_key_external(CK_KEY_TYPE kt, const cid_attrs *pub, cid_ext_fn fn, void *ctx,
+                       void (*ctx_free)(void *), cid_key **out);
+
 #endif

@@ -508,58 +508,41 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG siglen)
 
 /* ---- signatures with recovery ------------------------------------------ */
 
-/* No mechanism offers CKF_SIGN_RECOVER or CKF_VERIFY_RECOVER (hashed RSA
- * and EC signatures carry no message), so Init refuses every mechanism and
- * no such operation can ever be active. */
-static CK_RV recover_init(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m)
-{
-	cid_session *s = NULL;
-	CK_RV rv = cid_op_session_lock(h, &s);
-	if (rv != CKR_OK)
-		return rv;
-	cid_op_session_unlock(&s);
-	if (m == NULL)
-		return CKR_OK;
-	CID_INFO("mechanism 0x%lx: signatures with recovery are not offered", m->mechanism);
-	return CKR_MECHANISM_INVALID;
-}
+/* Signatures with message recovery are not offered: no mechanism here
+ * recovers a message from a signature (hashed RSA and EC signatures carry
+ * none), so the four functions say so plainly. */
 
-static CK_RV recover_run(CK_SESSION_HANDLE h, const CK_BYTE *in, CK_ULONG len, CK_ULONG *outlen)
+static CK_RV recover_unsupported(void)
 {
-	if ((in == NULL && len != 0) || outlen == NULL)
-		return CKR_ARGUMENTS_BAD;
-	cid_session *s = NULL;
-	CK_RV rv = cid_op_session_lock(h, &s);
-	if (rv != CKR_OK)
-		return rv;
-	cid_op_session_unlock(&s);
-	return CKR_OPERATION_NOT_INITIALIZED;
+	CK_RV rv = cid_enter();
+
+	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
 }
 
 CK_RV C_SignRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
-	(void)key;
-	return recover_init(h, m);
+	(void)h, (void)m, (void)key;
+	return recover_unsupported();
 }
 
 CK_RV C_SignRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
                     CK_ULONG_PTR siglen)
 {
-	(void)sig;
-	return recover_run(h, data, len, siglen);
+	(void)h, (void)data, (void)len, (void)sig, (void)siglen;
+	return recover_unsupported();
 }
 
 CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
-	(void)key;
-	return recover_init(h, m);
+	(void)h, (void)m, (void)key;
+	return recover_unsupported();
 }
 
 CK_RV C_VerifyRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG siglen, CK_BYTE_PTR data,
                       CK_ULONG_PTR datalen)
 {
-	(void)data;
-	return recover_run(h, sig, siglen, datalen);
+	(void)h, (void)sig, (void)siglen, (void)data, (void)datalen;
+	return recover_unsupported();
 }
 
 /* ---- cancelling ---------------------------------------------------------- */

@@ -98,10 +98,10 @@ static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin
 	cid_session *s;
 	CK_RV rv;
 
-	/* No protected authentication path: a passcode must be given. */
-	if (pin == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	/* No protected authentication path: a passcode must be given. */
+	if (rv == CKR_OK && pin == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_session_get(h, &s);
 	if (rv != CKR_OK)
@@ -136,6 +136,10 @@ CK_RV C_Login(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR
 CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR_PTR pPin,
                   CK_ULONG ulPinLen, CK_UTF8CHAR_PTR pUsername, CK_ULONG ulUsernameLen)
 {
+	CK_RV rv = cid_enter();
+
+	if (rv != CKR_OK)
+		return rv;
 	if (pUsername == NULL && ulUsernameLen != 0)
 		return CKR_ARGUMENTS_BAD;
 	if (pUsername != NULL && ulUsernameLen != 0) {
@@ -212,9 +216,9 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
 	cid_session *s;
 	CK_RV rv;
 
-	if (pPin == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && pPin == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_session_get(hSession, &s);
 	if (rv != CKR_OK)
@@ -263,9 +267,9 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
 	cid_session *s;
 	CK_RV rv;
 
-	if (pOldPin == NULL || pNewPin == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && (pOldPin == NULL || pNewPin == NULL))
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_session_get(hSession, &s);
 	if (rv != CKR_OK)

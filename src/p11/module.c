@@ -24,14 +24,27 @@ static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
  * known and is never held across a call into the application. */
 static pthread_mutex_t lifecycle_lock = PTHREAD_MUTEX_INITIALIZER;
 
+/* The lifecycle lock is held across fork() so that a child never starts
+ * with it locked by a parent thread that was inside C_Initialize. */
+static void on_fork_prepare(void)
+{
+	pthread_mutex_lock(&lifecycle_lock);
+}
+
+static void on_fork_parent(void)
+{
+	pthread_mutex_unlock(&lifecycle_lock);
+}
+
 static void on_fork_child(void)
 {
 	atomic_store(&inherited, true);
+	pthread_mutex_unlock(&lifecycle_lock);
 }
 
 static void register_atfork(void)
 {
-	pthread_atfork(NULL, NULL, on_fork_child);
+	pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
 }
 
 CK_RV cid_enter(void)
@@ -74,15 +87,20 @@ static CK_RV choose_locking(const CK_C_INITIALIZE_ARGS *a, cid_lock_mode *mode)
 	return CKR_OK;
 }
 
-/* Forgets everything a forked child inherited, without closing, freeing
- * through callbacks, or locking any of it: those belong to the parent. */
+/* What a forked child inherited.  Its locks may be held by parent threads
+ * that do not exist here, its tokens hold the parent's open files, and its
+ * operations the parent's crypto state: nothing of it is used, closed,
+ * locked or freed.  It stays reachable here, a one-time cost per child. */
+static cid_module parent_state;
+/* Publishing its address keeps the copy from being optimised away. */
+static cid_module *volatile parent_state_kept;
+
 static void abandon_inherited(void)
 {
-	/* Sessions hold the parent's operations and locks: their memory is
-	 * simply forgotten (memset below), a one-time leak in the child. */
+	memcpy(&parent_state, &cid_m, sizeof(cid_m));
+	parent_state_kept = &parent_state;
 	cid_slots_free(true);
 	cid_providers_close(cid_m.providers, cid_m.nproviders, 1);
-	cid_config_free(&cid_m.cfg);
 	memset(&cid_m, 0, sizeof(cid_m));
 	atomic_store(&inherited, false);
 }
@@ -224,9 +242,9 @@ CK_RV C_GetInfo(CK_INFO_PTR pInfo)
 {
 	CK_RV rv;
 
-	if (pInfo == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && pInfo == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv != CKR_OK)
 		return rv;
 

@@ -163,9 +163,9 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 	cid_slot *slot;
 	CK_RV rv;
 
-	if (phSession == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && phSession == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv != CKR_OK)
 		return rv;
 	/* Spec: kept for backward compatibility, must always be set. */
@@ -350,9 +350,9 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	cid_session *s;
 	CK_RV rv;
 
-	if (pInfo == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && pInfo == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_session_get(hSession, &s);
 	if (rv != CKR_OK)

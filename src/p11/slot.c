@@ -47,7 +47,8 @@ static void pad(void *dst, size_t n, const char *src)
 	size_t len = src ? strlen(src) : 0;
 
 	memset(dst, ' ', n);
-	memcpy(dst, src, len < n ? len : n);
+	if (len > 0)
+		memcpy(dst, src, len < n ? len : n);
 }
 
 /* ---- table ------------------------------------------------------------ */
@@ -266,8 +267,9 @@ void cid_slots_free(bool abandon)
 {
 	if (abandon) {
 		/* A forked child: the slots, their locks and tokens are the
-		 * parent's.  Forget them. */
-		memset(snapshot, 0, sizeof(snapshot));
+		 * parent's.  Forget them (the caller keeps them reachable);
+		 * the snapshot arrays are only ours and get replaced. */
+		snapshot[0].valid = snapshot[1].valid = false;
 		scanned_once = false;
 		atomic_store(&waiters, 0);
 		cid_m.slots = NULL;
@@ -361,9 +363,9 @@ CK_RV C_GetSlotList(CK_BBOOL tokenPresent, CK_SLOT_ID_PTR pSlotList, CK_ULONG_PT
 	bool present = tokenPresent != CK_FALSE;
 	CK_RV rv;
 
-	if (pulCount == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && pulCount == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv != CKR_OK)
 		return rv;
 
@@ -386,9 +388,9 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 	cid_slot *slot;
 	CK_RV rv;
 
-	if (pInfo == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && pInfo == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_slot_get(slotID, &slot);
 	if (rv != CKR_OK)
@@ -472,9 +474,9 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 	cid_slot *slot;
 	CK_RV rv;
 
-	if (pInfo == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	if (rv == CKR_OK && pInfo == NULL)
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_slot_get(slotID, &slot);
 	if (rv != CKR_OK)
@@ -546,10 +548,10 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 	cid_slot *slot;
 	CK_RV rv;
 
-	/* No protected authentication path: the SO passcode must be given. */
-	if (pLabel == NULL || pPin == NULL)
-		return CKR_ARGUMENTS_BAD;
 	rv = cid_enter();
+	/* No protected authentication path: the SO passcode must be given. */
+	if (rv == CKR_OK && (pLabel == NULL || pPin == NULL))
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = cid_slot_get(slotID, &slot);
 	if (rv != CKR_OK)
@@ -577,10 +579,8 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 static CK_RV present_slot(CK_SLOT_ID id)
 {
 	cid_slot *slot;
-	CK_RV rv = cid_enter();
+	CK_RV rv = cid_slot_get(id, &slot);
 
-	if (rv == CKR_OK)
-		rv = cid_slot_get(id, &slot);
 	if (rv == CKR_OK && !slot_present(slot))
 		rv = CKR_TOKEN_NOT_PRESENT;
 	return rv;
@@ -593,9 +593,11 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 	size_t n;
 	CK_RV rv;
 
-	if (pulCount == NULL)
-		return CKR_ARGUMENTS_BAD;
-	rv = present_slot(slotID);
+	rv = cid_enter();
+	if (rv == CKR_OK && pulCount == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK)
+		rv = present_slot(slotID);
 	if (rv != CKR_OK)
 		return rv;
 
@@ -614,9 +616,11 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 	const cid_mech_desc *d;
 	CK_RV rv;
 
-	if (pInfo == NULL)
-		return CKR_ARGUMENTS_BAD;
-	rv = present_slot(slotID);
+	rv = cid_enter();
+	if (rv == CKR_OK && pInfo == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	if (rv == CKR_OK)
+		rv = present_slot(slotID);
 	if (rv != CKR_OK)
 		return rv;
 
@@ -675,11 +679,11 @@ CK_RV C_WaitForSlotEvent(CK_FLAGS flags, CK_SLOT_ID_PTR pSlot, CK_VOID_PTR pRese
 	unsigned gen;
 	CK_RV rv;
 
-	if (pSlot == NULL || pReserved != NULL)
-		return CKR_ARGUMENTS_BAD;
 	atomic_fetch_add(&waiters, 1);
 	gen = atomic_load(&cid_m.finalize_gen);
 	rv = cid_enter();
+	if (rv == CKR_OK && (pSlot == NULL || pReserved != NULL))
+		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
 		rv = wait_for_event(flags, pSlot, gen);
 	atomic_fetch_sub(&waiters, 1);

@@ -16,6 +16,7 @@
 
 #include "pkcs11.h"
 #include "common/attrs.h"
+#include "crypto/crypto.h"
 
 typedef struct cid_token cid_token;
 typedef struct cid_provider cid_provider;
@@ -69,6 +70,20 @@ struct cid_token_ops {
 	CK_RV (*create_object)(cid_token *t, const cid_attrs *attrs, uint64_t *id);
 	CK_RV (*update_object)(cid_token *t, uint64_t id, const cid_attrs *attrs);
 	CK_RV (*destroy_object)(cid_token *t, uint64_t id);
+
+	/* The private-key primitive of a key the token holds (a card's keys
+	 * never leave it).  NULL when private keys live in their attributes
+	 * (the soft token).  id is the private key object's id.  May run
+	 * concurrently with other calls: the backend serialises its device. */
+	CK_RV (*key_op)(cid_token *t, uint64_t id, cid_ext_kind kind, const uint8_t *in, size_t inlen,
+	                uint8_t *out, size_t *outlen);
+	/* Key pair generation on the token.  NULL: the front generates on the
+	 * host and stores both halves with create_object.  pub and priv
+	 * arrive completed by the front's attribute rules without key
+	 * material; the backend adds the public material to both, stores
+	 * them, and returns their ids. */
+	CK_RV (*generate_keypair)(cid_token *t, CK_MECHANISM_TYPE mech, cid_attrs *pub, cid_attrs *priv,
+	                          uint64_t *pub_id, uint64_t *priv_id);
 
 	/* Random bytes from the token (NULL: the front uses the host RNG). */
 	CK_RV (*random)(cid_token *t, uint8_t *buf, size_t len);

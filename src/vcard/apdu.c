@@ -271,7 +271,10 @@ static void serve(struct vc_card *c, const uint8_t *in, size_t n, struct vc_buf 
 	}
 	c->pend_off = 0;
 	c->pend_len = r.len;
-	send_pending(c, a.ne, out);
+	/* Without Le a host still wants the data (and every T=1 client in use
+	 * sends case 1/3 commands for GET VERSION and the like): give what a
+	 * short Le would allow. */
+	send_pending(c, a.ne ? a.ne : 256, out);
 }
 
 void vc_card_process(struct vc_card *c, const uint8_t *in, size_t n, struct vc_buf *out)

@@ -10,7 +10,9 @@
 #include <time.h>
 
 #include <openssl/bn.h>
+#include <openssl/ec.h>
 #include <openssl/rand.h>
+#include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -214,8 +216,7 @@ static void ymd(time_t t, char out[9])
 	struct tm tm;
 
 	gmtime_r(&t, &tm);
-	snprintf(out, 9, "%04d%02d%02d", (tm.tm_year + 1900) % 10000, (tm.tm_mon + 1) % 100,
-		 tm.tm_mday % 100);
+	strftime(out, 9, "%Y%m%d", &tm);
 }
 
 static int data_objects(struct vc_state *st)

@@ -4,6 +4,7 @@
  * presence in the reader.  Tests pull and re-insert the card with SIGUSR1
  * (or --remove-after), and stop it with SIGTERM; the chip contents are in
  * the state file, which is already up to date after every APDU. */
+#include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
 #include <signal.h>
@@ -221,4 +222,180 @@ static int parse_args(int argc, char **argv, struct options *o)
 		o->fresh.mgmt_len = n;
 	}
 	return 0;
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	(void)nanosleep(&ts, NULL);
+}
+
+enum link_end { LINK_LOST, LINK_PULLED, LINK_STOP };
+
+/* Serves one insertion of the card until the reader goes away, the card is
+ * pulled, or the process is told to stop. */
+static enum link_end serve_link(struct vc_card *c, int fd, const struct options *o,
+				bool *count_pull_done)
+{
+	static uint8_t in[65536], outmem[VC_RESP_MAX + 2];
+	struct vc_buf out;
+	size_t n;
+
+	for (;;) {
+		if (stop_flag)
+			return LINK_STOP;
+		if (toggle_flag) {
+			toggle_flag = 0;
+			return LINK_PULLED;
+		}
+		if (o->remove_after != 0 && !*count_pull_done && c->apdu_count >= o->remove_after) {
+			*count_pull_done = true;
+			return LINK_PULLED;
+		}
+		switch (vpcd_recv(fd, in, sizeof(in), &n, 200)) {
+		case 0:
+			continue;
+		case -1:
+			return LINK_LOST;
+		default:
+			break;
+		}
+		if (n == 1) {
+			const uint8_t *atr;
+			size_t atrn;
+
+			switch (in[0]) {
+			case 0x00:
+				vc_card_reset(c);
+				vc_card_note(c, "power off");
+				break;
+			case 0x01:
+				vc_card_reset(c);
+				vc_card_note(c, "power on");
+				break;
+			case 0x02:
+				vc_card_reset(c);
+				vc_card_note(c, "reset");
+				break;
+			case 0x04:
+				atrn = vc_atr(&atr);
+				if (vpcd_send(fd, atr, atrn) != 0)
+					return LINK_LOST;
+				break;
+			default:
+				break;
+			}
+			continue;
+		}
+		if (n == 0)
+			continue;
+		vc_buf_init(&out, outmem, sizeof(outmem));
+		vc_card_process(c, in, n, &out);
+		if (vpcd_send(fd, out.p, out.len) != 0)
+			return LINK_LOST;
+	}
+}
+
+int main(int argc, char **argv)
+{
+	static struct vc_card card;
+	struct options o;
+	struct sigaction sa;
+	bool removed, count_pull_done = false;
+	int rc;
+
+	memset(&o, 0, sizeof(o));
+	if (parse_args(argc, argv, &o) != 0)
+		return 2;
+	vc_card_init(&card);
+	vc_state_init(&card.st, o.state);
+	rc = vc_state_load(&card.st);
+	if (rc < 0)
+		return 1;
+	if (rc == 0) {
+		if (vc_fresh_card(&card.st, &o.fresh) != 0) {
+			fprintf(stderr, "careid-vcard: cannot create a fresh card in %s\n", o.state);
+			return 1;
+		}
+		fprintf(stderr, "careid-vcard: fresh card, UUID %s, serial %u\n",
+			card.st.uuid, card.st.serial);
+	}
+	OPENSSL_cleanse(o.mgmt, sizeof(o.mgmt));
+	if (o.create_only) {
+		vc_state_free(&card.st);
+		return 0;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a signal must wake the poll() in the serving loop. */
+	sa.sa_handler = on_stop;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sa.sa_handler = on_toggle;
+	sigaction(SIGUSR1, &sa, NULL);
+	sa.sa_handler = SIG_IGN;
+	sigaction(SIGPIPE, &sa, NULL);
+
+	if (o.apdu_log != NULL) {
+		card.apdu_log = fopen(o.apdu_log, "a");
+		if (card.apdu_log == NULL) {
+			fprintf(stderr, "careid-vcard: cannot open %s\n", o.apdu_log);
+			return 1;
+		}
+	}
+	card.count_file = o.count_file;
+	if (o.pidfile != NULL) {
+		FILE *pf = fopen(o.pidfile, "w");
+
+		if (pf == NULL) {
+			fprintf(stderr, "careid-vcard: cannot write %s\n", o.pidfile);
+			return 1;
+		}
+		fprintf(pf, "%ld\n", (long)getpid());
+		fclose(pf);
+	}
+
+	removed = o.start_removed;
+	while (!stop_flag) {
+		enum link_end end;
+		int fd;
+
+		if (toggle_flag) {
+			toggle_flag = 0;
+			removed = !removed;
+			vc_card_note(&card, removed ? "card removed" : "card inserted");
+		}
+		if (removed) {
+			pause_ms(100);
+			continue;
+		}
+		fd = vpcd_connect(o.host, o.port);
+		if (fd < 0) {
+			pause_ms(200);
+			continue;
+		}
+		vc_card_reset(&card);
+		vc_card_note(&card, "connected");
+		end = serve_link(&card, fd, &o, &count_pull_done);
+		close(fd);
+		vc_card_reset(&card);
+		if (end == LINK_PULLED) {
+			removed = true;
+			vc_card_note(&card, "card removed");
+		} else if (end == LINK_LOST) {
+			vc_card_note(&card, "reader closed the connection");
+			if (o.once)
+				break;
+			pause_ms(300);
+		}
+	}
+	rc = vc_state_save(&card.st) == 0 ? 0 : 1;
+	if (card.apdu_log != NULL)
+		fclose(card.apdu_log);
+	if (o.pidfile != NULL)
+		unlink(o.pidfile);
+	vc_state_free(&card.st);
+	return rc;
 }

@@ -3,7 +3,9 @@
 #include <string.h>
 
 #include <openssl/core_names.h>
+#include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/rsa.h>
 
 #include "vcard/vcard.h"

@@ -242,6 +242,14 @@ main() {
 	# --- passcode change ------------------------------------------------
 	it_check "--change-pin (user, knowing the current passcode)" \
 		tok --login --pin "$USER_PIN" --change-pin --new-pin "$CHANGED_PIN"
+	it_check_fails "a 5-digit new passcode is refused (CKR_PIN_LEN_RANGE)" 'CKR_PIN_LEN_RANGE' \
+		tok --login --pin "$CHANGED_PIN" --change-pin --new-pin 13579
+	it_check_fails "a 9-digit new passcode is refused (CKR_PIN_LEN_RANGE)" 'CKR_PIN_LEN_RANGE' \
+		tok --login --pin "$CHANGED_PIN" --change-pin --new-pin 135792468
+	it_check_fails "a new passcode with a letter is refused (CKR_PIN_INVALID)" 'CKR_PIN_INVALID' \
+		tok --login --pin "$CHANGED_PIN" --change-pin --new-pin 13579a
+	it_check_fails "a new passcode equal to the current one is refused" 'CKR_PIN_' \
+		tok --login --pin "$CHANGED_PIN" --change-pin --new-pin "$CHANGED_PIN"
 	it_check_fails "the old passcode no longer logs in" 'CKR_PIN_INCORRECT' \
 		tok --login --pin "$USER_PIN" -O
 	it_check "the new passcode logs in (and resets the try counter)" \
@@ -265,6 +273,10 @@ main() {
 	fi
 
 	# --- lockout after three wrong passcodes ----------------------------
+	it_check_fails "a malformed passcode (5 digits) is refused at login" 'CKR_PIN_' \
+		tok --login --pin 12345 -O
+	check_flags "... without spending a try" 'PIN initialized' \
+		'user PIN count low|final user PIN try|user PIN locked'
 	it_check_fails "wrong passcode 1 is refused (CKR_PIN_INCORRECT)" 'CKR_PIN_INCORRECT' \
 		tok --login --pin "$WRONG_PIN" -O
 	check_flags "token flags after 1 failure: user PIN count low" 'user PIN count low' 'user PIN locked'

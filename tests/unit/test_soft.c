@@ -22,6 +22,7 @@
 #include <sqlite3.h>
 
 #include "common/config.h"
+#include "common/log.h"
 #include "policy/policy.h"
 #include "soft/soft.h"
 #include "soft/soft_audit.h"
@@ -1147,5 +1148,6 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_audit_deletions, setup, teardown),
 	};
 
+	cid_log_setup();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,36 @@
+/* careid: vendor-defined PKCS#11 values.
+ *
+ * Everything careid-pkcs11.so offers beyond the OASIS standard is named
+ * here, so that applications and careid-tool use one definition.  All
+ * values live in the vendor-defined ranges and start with the bytes
+ * 'C' 'I' (0x43 0x49) after the vendor bit, to make them easy to spot in
+ * traces.
+ *
+ * Interfaces: the module offers only the standard "PKCS 11" interface
+ * (versions 3.1, 3.0 and 2.40).  No vendor interface exists yet. */
+#ifndef CAREID_CAREID_H
+#define CAREID_CAREID_H
+
+#include "pkcs11.h"
+
+#define CAREID_VENDOR_TAG 0x43490000UL
+
+/* --- attributes ---------------------------------------------------------- */
+
+/* On key objects of a card: the PIV key reference (one CK_BYTE: 0x9A
+ * authentication, 0x9C digital signature, 0x9D key management, 0x9E card
+ * authentication, 0x82-0x95 retired keys).  Read-only; absent on soft-token
+ * keys, whose material is held by the module. */
+#define CKA_CAREID_KEY_REF (CKA_VENDOR_DEFINED | CAREID_VENDOR_TAG | 0x01UL)
+
+/* --- user types ---------------------------------------------------------- */
+
+/* C_Login with this user type authenticates to a card with its management
+ * key (PIV key 9B) instead of a passcode: pPin holds the raw key bytes
+ * (24 for 3DES, 16/24/32 for AES).  It enables on-card key generation and
+ * certificate writing; it grants nothing on soft tokens
+ * (CKR_USER_TYPE_INVALID).  The key is used for one challenge-response and
+ * wiped; the module never stores it. */
+#define CKU_CAREID_CARD_ADMIN (0x80000000UL | CAREID_VENDOR_TAG | 0x01UL)
+
+#endif
