@@ -27,7 +27,6 @@ static const struct {
 	{ 0x6581, CKR_DEVICE_ERROR },  /* memory failure */
 	{ 0x6F00, CKR_DEVICE_ERROR },  /* no precise diagnosis */
 	{ 0x6400, CKR_DEVICE_ERROR },
-	{ 0x6A84, CKR_DEVICE_MEMORY },
 };
 
 bool cid_sw_tries(uint16_t sw, unsigned *tries)

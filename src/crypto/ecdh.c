@@ -31,7 +31,8 @@ static cid_hash kdf_hash(CK_EC_KDF_TYPE kdf)
 
 /* The peer's point, as a bare uncompressed point or wrapped in a DER
  * OCTET STRING (both appear in the wild). */
-static CK_RV peer_key(const cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, EVP_PKEY **out)
+static CK_RV peer_key(const cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, EVP_PKEY **out,
+                      const uint8_t **point)
 {
 	const cid_curve_info *ci = cid_curve_get(priv->curve);
 	size_t want = 2 * ci->fb + 1;
@@ -61,6 +62,7 @@ static CK_RV peer_key(const cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, EVP_
 	}
 	ok = EVP_PKEY_fromdata(ctx, out, EVP_PKEY_PUBLIC_KEY, prm);
 	EVP_PKEY_CTX_free(ctx);
+	*point = pt;
 	if (ok > 0)
 		return CKR_OK;
 	ERR_clear_error();
@@ -94,6 +96,7 @@ CK_RV cid_ecdh_derive(cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, size_t out
 {
 	EVP_PKEY *peer = NULL;
 	EVP_PKEY_CTX *ctx = NULL;
+	const uint8_t *point = NULL;
 	uint8_t z[48], *res = NULL;
 	size_t zlen = sizeof(z), rlen;
 	cid_hash h = CID_H_NONE;
@@ -126,14 +129,25 @@ CK_RV cid_ecdh_derive(cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, size_t out
 		CID_INFO("ECDH without KDF yields only %zu bytes, %zu requested", priv->size, rlen);
 		return CKR_TEMPLATE_INCONSISTENT;
 	}
-	rv = peer_key(priv, p, &peer);
+	rv = peer_key(priv, p, &peer, &point);
 	if (rv != CKR_OK)
 		return rv;
-	ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv->pkey, NULL);
-	if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
-	    EVP_PKEY_derive(ctx, z, &zlen) <= 0) {
-		rv = CID_OSSL_FAIL("ECDH");
-		goto out;
+	if (priv->ext != NULL) {
+		/* A token's key: the token computes the shared X coordinate. */
+		rv = priv->ext(priv->ext_ctx, CID_EXT_ECDH, point, 2 * priv->size + 1, z, &zlen);
+		if (rv == CKR_OK && zlen != priv->size) {
+			CID_ERROR("token returned a %zu-byte shared secret, expected %zu", zlen, priv->size);
+			rv = CKR_DEVICE_ERROR;
+		}
+		if (rv != CKR_OK)
+			goto out;
+	} else {
+		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv->pkey, NULL);
+		if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
+		    EVP_PKEY_derive(ctx, z, &zlen) <= 0) {
+			rv = CID_OSSL_FAIL("ECDH");
+			goto out;
+		}
 	}
 	res = malloc(rlen);
 	if (res == NULL) {

@@ -104,6 +104,11 @@ struct cid_key {
 	EVP_PKEY *pkey;
 	uint8_t *modulus;       /* RSA: n big-endian, exactly size bytes */
 	_Atomic(void *) tmpl[CID_TMPL_MAX];
+	/* A key held by a token: pkey is its public half and the private
+	 * primitive runs through ext (cid_key_external). */
+	cid_ext_fn ext;
+	void *ext_ctx;
+	void (*ext_free)(void *);
 };
 
 cid_key *cid_key_alloc(CK_KEY_TYPE kt, bool priv);
@@ -114,6 +119,9 @@ CK_RV cid_rsa_public_attrs(EVP_PKEY *pk, cid_attrs *out);
 CK_RV cid_rsa_export(EVP_PKEY *pk, bool priv, cid_attrs *out);
 /* CKA_EC_POINT (DER OCTET STRING) of an EC or Ed25519 key. */
 CK_RV cid_pkey_point_attr(EVP_PKEY *pk, bool ed, cid_attrs *out);
+
+/* CKM_SHA_1 ... CKM_SHA512 for a hash (the names rsa_pad.h speaks). */
+CK_MECHANISM_TYPE cid_hash_ckm(cid_hash h);
 
 /* Frees whatever templates a key holds (op.c knows their types). */
 void cid_key_free_templates(cid_key *k);

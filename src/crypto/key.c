@@ -31,6 +31,8 @@ cid_key *cid_key_alloc(CK_KEY_TYPE kt, bool priv)
 static void key_destroy(cid_key *k)
 {
 	cid_key_free_templates(k);
+	if (k->ext_free != NULL)
+		k->ext_free(k->ext_ctx);
 	EVP_PKEY_free(k->pkey);
 	free(k->modulus);
 	free(k);

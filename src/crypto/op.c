@@ -180,7 +180,7 @@ static CK_RV setup_pss(cid_op *op, const CK_MECHANISM *m)
 	const CK_RSA_PKCS_PSS_PARAMS *p = m->pParameter;
 	cid_hash h, mgf;
 	size_t emlen = (op->key->bits - 1 + 7) / 8;
-	EVP_PKEY_CTX *pc = op->pctx != NULL ? op->pctx : EVP_MD_CTX_get_pkey_ctx(op->mctx);
+	EVP_PKEY_CTX *pc;
 
 	if (p == NULL || m->ulParameterLen != sizeof(*p))
 		return param_invalid("CK_RSA_PKCS_PSS_PARAMS expected");
@@ -193,6 +193,12 @@ static CK_RV setup_pss(cid_op *op, const CK_MECHANISM *m)
 	if (p->sLen > INT_MAX || cid_hash_len(h) + p->sLen + 2 > emlen)
 		return param_invalid("PSS salt too long for the key");
 	op->hlen = cid_hash_len(h);
+	op->pad_hash = p->hashAlg;
+	op->pad_mgf = p->mgf;
+	op->salt_len = p->sLen;
+	if (cid_op_external(op))
+		return CKR_OK;
+	pc = op->pctx != NULL ? op->pctx : EVP_MD_CTX_get_pkey_ctx(op->mctx);
 	if ((op->impl->fam == CID_F_RSA_PSS && EVP_PKEY_CTX_set_signature_md(pc, cid_md(h)) <= 0) ||
 	    (mgf != h && EVP_PKEY_CTX_set_rsa_mgf1_md(pc, cid_md(mgf)) <= 0) ||
 	    EVP_PKEY_CTX_set_rsa_pss_saltlen(pc, (int)p->sLen) <= 0)
@@ -220,6 +226,17 @@ static CK_RV setup_oaep(cid_op *op, const CK_MECHANISM *m)
 	if (2 * cid_hash_len(h) + 2 > op->key->size)
 		return param_invalid("OAEP hash too long for the key");
 	op->hlen = cid_hash_len(h);
+	op->pad_hash = p->hashAlg;
+	op->pad_mgf = p->mgf;
+	if (cid_op_external(op)) {
+		op->label = malloc(p->ulSourceDataLen ? p->ulSourceDataLen : 1);
+		if (op->label == NULL)
+			return CID_OOM();
+		if (p->ulSourceDataLen != 0)
+			memcpy(op->label, p->pSourceData, p->ulSourceDataLen);
+		op->label_len = p->ulSourceDataLen;
+		return CKR_OK;
+	}
 	if (EVP_PKEY_CTX_set_rsa_oaep_md(op->pctx, cid_md(h)) <= 0 ||
 	    EVP_PKEY_CTX_set_rsa_mgf1_md(op->pctx, cid_md(mgf)) <= 0)
 		return CID_OSSL_FAIL("OAEP parameters");
@@ -306,7 +323,7 @@ static CK_RV op_setup(cid_op *op, const CK_MECHANISM *m, cid_key *key, int mi)
 	if (rv != CKR_OK)
 		return rv;
 	op->key = cid_key_ref(key);
-	rv = op_context(op, mi);
+	rv = cid_op_external(op) ? cid_ext_setup(op) : op_context(op, mi);
 	if (rv != CKR_OK)
 		return rv;
 	if (fam == CID_F_RSA_PSS || fam == CID_F_RSA_PSS_HASH)
@@ -359,6 +376,7 @@ void cid_op_free(cid_op **opp)
 	EVP_PKEY_CTX_free(op->pctx);
 	EVP_MD_CTX_free(op->mctx);
 	cid_free_secret(&op->result, op->result_cap);
+	free(op->label);
 	cid_key_unref(&op->key);
 	free(op);
 }
@@ -398,7 +416,7 @@ CK_RV cid_op_update(cid_op *op, const uint8_t *in, size_t len)
 	op->updated = true;
 	if (len == 0)
 		return CKR_OK;
-	if (op->kind == CID_OP_SIGN)
+	if (op->kind == CID_OP_SIGN && !cid_op_external(op))
 		ok = EVP_DigestSignUpdate(op->mctx, in, len);
 	else if (op->kind == CID_OP_VERIFY)
 		ok = EVP_DigestVerifyUpdate(op->mctx, in, len);

@@ -17,6 +17,13 @@ struct cid_op {
 	bool updated;            /* multi-part input has started */
 	uint8_t *result;         /* decryption kept for a repeated call */
 	size_t result_len, result_cap;
+	/* Padding parameters, kept for keys whose primitive runs on a token
+	 * (the host pads and unpads around it). */
+	CK_MECHANISM_TYPE pad_hash;
+	CK_RSA_PKCS_MGF_TYPE pad_mgf;
+	size_t salt_len;
+	uint8_t *label;
+	size_t label_len;
 };
 
 /* ECDSA signatures travel as r||s in PKCS#11 but as DER in OpenSSL. */
@@ -30,6 +37,17 @@ CK_RV cid_verify_run(cid_op *op, const uint8_t *in, size_t len, bool final, cons
 CK_RV cid_encrypt_run(cid_op *op, const uint8_t *in, size_t len, uint8_t *out, CK_ULONG *outlen);
 /* Decrypts into out (at least key size bytes); *outlen gets the length. */
 CK_RV cid_decrypt_run(cid_op *op, const uint8_t *in, size_t len, uint8_t *out, size_t *outlen);
+
+/* Keys held by a token (ext_key.c): the host side of signing and
+ * decryption around the token's primitive. */
+CK_RV cid_ext_setup(cid_op *op);
+CK_RV cid_ext_sign(cid_op *op, const uint8_t *in, size_t len, bool final, uint8_t *out, CK_ULONG *outlen);
+CK_RV cid_ext_decrypt(cid_op *op, const uint8_t *in, size_t len, uint8_t *out, size_t *outlen);
+static inline bool cid_op_external(const cid_op *op)
+{
+	return op->key != NULL && op->key->ext != NULL &&
+	       (op->kind == CID_OP_SIGN || op->kind == CID_OP_DECRYPT);
+}
 
 /* The length convention: true when the call ends here with *rv (a length
  * query or a short buffer; the operation stays usable). */

@@ -61,6 +61,8 @@ CK_RV cid_decrypt_run(cid_op *op, const uint8_t *in, size_t len, uint8_t *out, s
 		CID_INFO("ciphertext is not below the modulus");
 		return CKR_ENCRYPTED_DATA_INVALID;
 	}
+	if (cid_op_external(op))
+		return cid_ext_decrypt(op, in, len, out, outlen);
 	if (EVP_PKEY_decrypt(op->pctx, out, &sl, in, len) <= 0) {
 		ERR_clear_error();
 		CID_INFO("decryption failed (mechanism 0x%lx)", (unsigned long)op->desc->type);

@@ -145,6 +145,8 @@ CK_RV cid_sign_run(cid_op *op, const uint8_t *in, size_t len, bool final, uint8_
 	}
 	if (cid_length_only(op->outlen, out, outlen, &rv))
 		return rv;
+	if (cid_op_external(op))
+		return cid_ext_sign(op, in, len, final, out, outlen);
 	dst = ec ? der : out;
 	sl = ec ? sizeof(der) : *outlen;
 	if (op->pctx != NULL)

@@ -91,6 +91,11 @@ cid_hash cid_hash_from_ckm(CK_MECHANISM_TYPE m)
 	return CID_H_NONE;
 }
 
+CK_MECHANISM_TYPE cid_hash_ckm(cid_hash h)
+{
+	return h > CID_H_NONE && h < CID_H_COUNT ? hashes[h].ckm : CKM_VENDOR_DEFINED;
+}
+
 cid_hash cid_hash_from_mgf(CK_RSA_PKCS_MGF_TYPE g)
 {
 	for (int h = CID_H_SHA1; h < CID_H_COUNT; h++)

@@ -19,6 +19,9 @@
  * Every entry point has the same shape: check arguments that need no
  * state, cid_enter(), look the session up (which takes a reference), do
  * the work under the narrowest lock that protects it, release.
+ * (Order of the first two: cid_enter() first, so that an uninitialised
+ * module answers CKR_CRYPTOKI_NOT_INITIALIZED even to NULL arguments;
+ * tests/api/test_conformance.c checks every entry point for it.)
  *
  * Locks, from outermost to innermost (never taken in the other order):
  *   session->lock    one operation at a time on a session

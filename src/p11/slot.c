@@ -77,25 +77,19 @@ CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out)
 	return rv;
 }
 
-static bool slot_present(cid_slot *s)
+/* Presence and can_create change under slots_lock (scans, C_InitToken). */
+static bool slot_flag(cid_slot *s, bool free_place)
 {
-	bool p;
+	bool v;
 
 	cid_mutex_lock(cid_m.slots_lock);
-	p = entry_of(s)->present;
+	v = free_place ? s->can_create : entry_of(s)->present;
 	cid_mutex_unlock(cid_m.slots_lock);
-	return p;
+	return v;
 }
 
-static bool slot_is_free_place(cid_slot *s)
-{
-	bool c;
-
-	cid_mutex_lock(cid_m.slots_lock);
-	c = s->can_create;
-	cid_mutex_unlock(cid_m.slots_lock);
-	return c;
-}
+#define slot_present(s) slot_flag((s), false)
+#define slot_is_free_place(s) slot_flag((s), true)
 
 CK_RV cid_slot_token(cid_slot *slot, cid_token **out)
 {

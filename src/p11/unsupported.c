@@ -29,9 +29,9 @@ CK_RV C_CancelFunction(CK_SESSION_HANDLE hSession)
 }
 
 /* ---- dual-function operations ---------------------------------------------
- * They need encryption and digest/sign operations running at once on one
- * session; the module offers no symmetric ciphers for them to pair with,
- * and no client it serves uses them. */
+ * They pair a multi-part cipher with a digest or signature; the only
+ * encryption here is RSA, which is single-part, and no client this module
+ * serves uses them. */
 
 CK_RV C_DigestEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
                             CK_BYTE_PTR pEncryptedPart, CK_ULONG_PTR pulEncryptedPartLen)

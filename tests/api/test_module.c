@@ -223,6 +223,18 @@ static void test_not_initialized(void **state)
 	assert_int_equal(env->f->C_GetOperationState(1, NULL, &n), CKR_CRYPTOKI_NOT_INITIALIZED);
 	assert_int_equal(env->f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &n, NULL),
 	                 CKR_CRYPTOKI_NOT_INITIALIZED);
+	/* Initialisation is checked before the arguments. */
+	assert_int_equal(env->f->C_GetInfo(NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_GetSlotList(CK_FALSE, NULL, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_GetTokenInfo(0, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_InitToken(0, NULL, 0, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_OpenSession(0, 0, NULL, NULL, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_Login(1, CKU_USER, NULL, 0), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_LoginUser(1, CKU_USER, NULL, 0, NULL, 5), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_SetPIN(1, NULL, 0, NULL, 0), CKR_CRYPTOKI_NOT_INITIALIZED);
+	assert_int_equal(env->f->C_WaitForSlotEvent(0, NULL, NULL), CKR_CRYPTOKI_NOT_INITIALIZED);
+	/* Discovery works without it. */
+	CK(env->f->C_GetInterfaceList(NULL, &n));
 }
 
 /* ---- C_GetInfo ------------------------------------------------------------- */
