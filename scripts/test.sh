@@ -11,13 +11,16 @@
 #                   GnuTLS p11tool driving the built module).
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build.
 #                   unit and api run as they are (their executables carry
-#                   the sanitizers).  The interop suite runs programs that
-#                   are not built with ASan (pkcs11-tool, openssl, p11tool)
-#                   loading the ASan-built module, so it runs with the
-#                   sanitizer runtimes in LD_PRELOAD and leak detection off
-#                   (the clients' own leaks are not ours to report).
-#   3. valgrind     the unit suite and two API tests of pass 1 under
-#                   valgrind (memcheck, definite leaks are errors).
+#                   the sanitizers).  The interop scripts run programs that
+#                   are not built with ASan (pkcs11-tool, openssl) loading
+#                   the ASan-built module, so they run with the sanitizer
+#                   runtimes in LD_PRELOAD and leak detection off (the
+#                   clients' own leaks are not ours to report).  p11tool is
+#                   left out there: it hangs at exit under a preloaded
+#                   libasan, with any module.
+#   3. valgrind     the unit suite (but test_crypto, slow there and covered
+#                   by pass 2) and two API tests of pass 1 under valgrind
+#                   (memcheck; definite leaks are errors).
 #
 # Ends with a plain "N passed, N failed" line over everything that ran and
 # exits non-zero if anything failed.
@@ -26,6 +29,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_ASAN=1
 RUN_VALGRIND=1
+DEFAULT_BUILD_OK=0
 TOTAL_PASSED=0
 TOTAL_FAILED=0
 TOTAL_SKIPPED=0
@@ -102,12 +106,13 @@ build_or_fail() {
 pass_default() {
 	banner "pass 1: build/ (all suites)"
 	if build_or_fail "build/" "$REPO/build"; then
+		DEFAULT_BUILD_OK=1
 		meson_pass "build/ all suites" "$REPO/build"
 	fi
 }
 
 pass_asan() {
-	local dir="$REPO/build-asan" preload lib
+	local dir="$REPO/build-asan" preload lib names=()
 	banner "pass 2: build-asan/ (AddressSanitizer + UBSan)"
 	build_or_fail "build-asan/" "$dir" -Db_sanitize=address,undefined -Db_lundef=false || return 0
 
@@ -118,27 +123,38 @@ pass_asan() {
 		lib=$(cc -print-file-name="$lib")
 		[[ -f "$lib" ]] && preload+="${preload:+ }$lib"
 	done
+	# Interop tests but p11tool: GnuTLS's p11tool (through p11-kit's exit
+	# handler) deadlocks at exit whenever libasan is preloaded, whatever
+	# module it loads, so it runs in pass 1 only.
+	mapfile -t names < <(meson test -C "$dir" --list 2>/dev/null |
+		awk -F' / ' '$1 ~ /interop/ && $NF != "p11tool" { print $NF }')
+	if ((${#names[@]} == 0)); then
+		return 0
+	fi
 	# --wrap's env runs after meson's own test environment is applied, so
 	# these settings win over the ASAN_OPTIONS given in tests/meson.build.
-	meson_pass "build-asan/ interop (preload)" "$dir" --suite interop \
-		--wrap="env LD_PRELOAD='$preload' ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1"
+	meson_pass "build-asan/ interop (preload)" "$dir" --timeout-multiplier 0.5 \
+		--wrap="env LD_PRELOAD='$preload' ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" \
+		"${names[@]}"
 }
 
 pass_valgrind() {
 	local dir="$REPO/build" names=()
-	banner "pass 3: valgrind (unit suite + two API tests from build/)"
-	if [[ ! -f "$dir/build.ninja" ]]; then
-		PASS_RESULTS+=("$(printf '%-32s skipped (no build/)' "valgrind")")
+	banner "pass 3: valgrind (unit tests and two API tests from build/)"
+	if ((!DEFAULT_BUILD_OK)); then
+		PASS_RESULTS+=("$(printf '%-32s skipped (build/ did not build)' "valgrind")")
 		return 0
 	fi
 	if ! command -v valgrind >/dev/null 2>&1; then
 		PASS_RESULTS+=("$(printf '%-32s skipped (valgrind not installed)' "valgrind")")
 		return 0
 	fi
-	# Unit tests plus two API tests that exist in this tree.
+	# Unit tests plus two API tests that exist in this tree.  test_crypto
+	# is left to the ASan pass: its key generation takes minutes under
+	# valgrind.
 	mapfile -t names < <(meson test -C "$dir" --list 2>/dev/null |
 		awk -F' / ' '
-			$1 ~ /unit/ { print $NF }
+			$1 ~ /unit/ && $NF != "test_crypto" { print $NF }
 			$1 ~ /api/ && ($NF == "test_module" || $NF == "test_sign") { print $NF }')
 	if ((${#names[@]} == 0)); then
 		PASS_RESULTS+=("$(printf '%-32s skipped (no unit/API tests yet)' "valgrind")")

@@ -144,10 +144,10 @@ static CK_RV run(cid_card_io *io, bool extended, const cid_apdu *a, uint8_t *res
 		c.le = 0;
 		trace_cmd(&c, block, true);
 		rv = exchange(io, extended, &c, cmd, cmdcap, r, rcap, &rl);
-		cid_wipe(r, rl);
 		if (rv != CKR_OK)
 			return rv;
 		*sw = (uint16_t)(r[rl - 2] << 8 | r[rl - 1]);
+		cid_wipe(r, rl);
 		if (*sw != 0x9000) {
 			*resplen = 0;
 			return CKR_OK;

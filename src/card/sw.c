@@ -2,6 +2,8 @@
  * answer means the same thing whichever command it came from; commands
  * with a special reading (a missing data object is "empty", not an error)
  * test the status word before asking here. */
+#include <stddef.h>
+
 #include "card/sw.h"
 
 static const struct {

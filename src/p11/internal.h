@@ -88,6 +88,9 @@ struct cid_slot {
 	bool removable, hardware, can_create;
 	cid_mutex *lock;
 	cid_token *token;           /* NULL until opened, or when absent */
+	uint64_t epoch;             /* changes (slot.c, under lock) whenever the token in
+	                             * the slot goes away, is replaced or re-initialised:
+	                             * anything built on the old token compares it */
 	CK_USER_TYPE login;         /* CID_NO_USER, CKU_USER or CKU_SO */
 	cid_hmap objects;           /* handle -> cid_object*, token and session objects */
 	bool objects_loaded;
@@ -132,7 +135,7 @@ struct cid_session {
 /* ---- the module --------------------------------------------------------- */
 
 typedef struct cid_module {
-	bool initialized;
+	atomic_bool initialized;    /* read by a C_WaitForSlotEvent racing C_Finalize */
 	pid_t pid;                  /* process that initialised */
 	cid_config cfg;
 	cid_provider **providers;

@@ -1,7 +1,8 @@
 /* Module life cycle: C_Initialize, C_Finalize, C_GetInfo, and what a
  * forked child inherits.
  *
- * Fork: the atfork child handler only sets a flag.  A child must not use
+ * Fork: the atfork child handler only sets a flag (and releases the
+ * lifecycle lock the prepare handler took).  A child must not use
  * the parent's sessions, tokens or locks (a lock held by another parent
  * thread at fork time stays locked forever in the child), so every call in
  * the child returns CKR_CRYPTOKI_NOT_INITIALIZED until it calls
@@ -19,9 +20,9 @@ cid_module cid_m;
 /* Set in a forked child until it initialises again. */
 static atomic_bool inherited;
 static pthread_once_t atfork_once = PTHREAD_ONCE_INIT;
-/* Serialises C_Initialize and C_Finalize against each other.  A plain
- * pthread mutex: it exists before the application's locking choice is
- * known and is never held across a call into the application. */
+/* Serialises C_Initialize and C_Finalize against each other (and fork).
+ * A plain pthread mutex: it exists before the application's locking
+ * choice is known. */
 static pthread_mutex_t lifecycle_lock = PTHREAD_MUTEX_INITIALIZER;
 
 /* The lifecycle lock is held across fork() so that a child never starts
@@ -49,7 +50,7 @@ static void register_atfork(void)
 
 CK_RV cid_enter(void)
 {
-	if (atomic_load(&inherited) || !cid_m.initialized)
+	if (atomic_load(&inherited) || !atomic_load(&cid_m.initialized))
 		return CKR_CRYPTOKI_NOT_INITIALIZED;
 	return CKR_OK;
 }
@@ -156,7 +157,7 @@ static CK_RV initialize_locked(const CK_C_INITIALIZE_ARGS *args)
 
 	if (atomic_load(&inherited))
 		abandon_inherited();
-	if (cid_m.initialized)
+	if (atomic_load(&cid_m.initialized))
 		return CKR_CRYPTOKI_ALREADY_INITIALIZED;
 
 	cid_log_setup();
@@ -167,7 +168,7 @@ static CK_RV initialize_locked(const CK_C_INITIALIZE_ARGS *args)
 		return rv;
 	}
 	cid_m.pid = getpid();
-	cid_m.initialized = true;
+	atomic_store(&cid_m.initialized, true);
 	return CKR_OK;
 }
 
@@ -194,7 +195,7 @@ CK_RV C_Finalize(CK_VOID_PTR pReserved)
 		/* A C_WaitForSlotEvent blocked in another thread sees the new
 		 * generation (and, through it, initialized == false) and
 		 * leaves before anything it might look at goes away. */
-		cid_m.initialized = false;
+		atomic_store(&cid_m.initialized, false);
 		atomic_fetch_add(&cid_m.finalize_gen, 1);
 		cid_slots_stop_waits();
 		release_state();

@@ -376,6 +376,49 @@ CK_RV cid_obj_get(cid_session *s, CK_OBJECT_HANDLE h, cid_object **out)
 	return rv;
 }
 
+/* A private key the token keeps (a card's): the crypto layer calls back
+ * here for the primitive.  The slot lock is held around the token call so
+ * the token cannot be released under it; a card is a serial device, so
+ * this costs nothing. */
+typedef struct held_key {
+	cid_slot *slot;
+	uint64_t epoch;
+	uint64_t store_id;
+} held_key;
+
+static CK_RV held_key_op(void *ctx, cid_ext_kind kind, const uint8_t *in, size_t inlen, uint8_t *out,
+                         size_t *outlen)
+{
+	held_key *hk = ctx;
+	CK_RV rv;
+
+	cid_mutex_lock(hk->slot->lock);
+	if (hk->slot->token == NULL || hk->slot->epoch != hk->epoch)
+		rv = CKR_DEVICE_REMOVED;
+	else
+		rv = hk->slot->token->ops->key_op(hk->slot->token, hk->store_id, kind, in, inlen, out, outlen);
+	cid_mutex_unlock(hk->slot->lock);
+	return rv;
+}
+
+static CK_RV build_key(cid_object *o, CK_KEY_TYPE kt)
+{
+	cid_token *t = o->slot->token;
+	held_key *hk;
+	CK_RV rv;
+
+	if (o->cls != CKO_PRIVATE_KEY || !o->on_token || t == NULL || t->ops->key_op == NULL)
+		return cid_key_from_attrs(o->cls, kt, &o->attrs, &o->key);
+	hk = malloc(sizeof(*hk));
+	if (hk == NULL)
+		return CKR_HOST_MEMORY;
+	*hk = (held_key){ o->slot, o->slot->epoch, o->store_id };
+	rv = cid_key_external(kt, &o->attrs, held_key_op, hk, free, &o->key);
+	if (rv != CKR_OK)
+		free(hk);
+	return rv;
+}
+
 CK_RV cid_obj_key(cid_object *o, cid_key **out)
 {
 	CK_KEY_TYPE kt;
@@ -388,7 +431,7 @@ CK_RV cid_obj_key(cid_object *o, cid_key **out)
 	if (!o->key) {
 		rv = cid_attrs_ulong(&o->attrs, CKA_KEY_TYPE, &kt);
 		if (rv == CKR_OK)
-			rv = cid_key_from_attrs(o->cls, kt, &o->attrs, &o->key);
+			rv = build_key(o, kt);
 		if (rv != CKR_OK)
 			CID_WARN("object %lu: key cannot be built (0x%lx)", (unsigned long)o->handle,
 			         (unsigned long)rv);

@@ -376,11 +376,9 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 CK_RV C_GetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
                           CK_ULONG_PTR pulOperationStateLen)
 {
-	(void)hSession;
-	(void)pOperationState;
-	(void)pulOperationStateLen;
 	CK_RV rv = cid_enter();
 
+	(void)hSession, (void)pOperationState, (void)pulOperationStateLen;
 	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
 }
 
@@ -388,12 +386,9 @@ CK_RV C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationStat
                           CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
                           CK_OBJECT_HANDLE hAuthenticationKey)
 {
-	(void)hSession;
-	(void)pOperationState;
-	(void)ulOperationStateLen;
-	(void)hEncryptionKey;
-	(void)hAuthenticationKey;
 	CK_RV rv = cid_enter();
 
+	(void)hSession, (void)pOperationState, (void)ulOperationStateLen;
+	(void)hEncryptionKey, (void)hAuthenticationKey;
 	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
 }

@@ -17,7 +17,7 @@
 typedef struct slot_entry {
 	cid_slot s;          /* first, so a cid_slot* is also a slot_entry* */
 	bool present;        /* a token (or the free place) as of the last scan */
-	uint64_t epoch;      /* the provider's count of token changes in the place */
+	uint64_t place_epoch; /* the provider's count of token changes in the place */
 	bool event;          /* presence changed; not yet returned by a wait */
 	/* Scratch for the scan in progress. */
 	bool seen, seen_present;
@@ -135,7 +135,7 @@ static CK_RV append_slot(cid_provider *prov, const cid_place *place)
 	e->s.login = CID_NO_USER;
 	cid_hmap_init(&e->s.objects);
 	e->present = e->seen = e->seen_present = !place->absent;
-	e->epoch = place->epoch;
+	e->place_epoch = place->epoch;
 	/* A token appearing later is an insertion; the free place is not. */
 	e->event = scanned_once && e->present && !place->can_create;
 	cid_m.slots[cid_m.nslots++] = &e->s;
@@ -177,7 +177,7 @@ static void scan_provider(cid_provider *prov, cid_slot **gone, size_t *ngone)
 		slot_entry *e = entry_of(cid_m.slots[i]);
 
 		e->seen = e->seen_present = false;
-		e->seen_epoch = e->epoch;
+		e->seen_epoch = e->place_epoch;
 	}
 	rv = prov->ops->scan(prov, on_place, &sc);
 	if (rv != CKR_OK) {
@@ -188,14 +188,14 @@ static void scan_provider(cid_provider *prov, cid_slot **gone, size_t *ngone)
 		slot_entry *e = entry_of(cid_m.slots[i]);
 		bool now = e->seen && e->seen_present;
 		/* Another card in the same reader: the old one is gone. */
-		bool replaced = e->seen_epoch != e->epoch;
+		bool replaced = e->seen_epoch != e->place_epoch;
 
 		if (e->s.prov != prov || (now == e->present && !replaced))
 			continue;
 		if (e->present)
 			gone[(*ngone)++] = &e->s;
 		e->present = now;
-		e->epoch = e->seen_epoch;
+		e->place_epoch = e->seen_epoch;
 		e->event = true;
 	}
 }
@@ -207,6 +207,7 @@ static void forget_token(cid_slot *slot)
 	CID_INFO("slot %lu: token removed", slot->id);
 	cid_sessions_close_slot(slot);
 	cid_mutex_lock(slot->lock);
+	slot->epoch++;
 	cid_objs_drop_all(slot);
 	slot->objects_loaded = false;
 	slot->login = CID_NO_USER;
@@ -507,6 +508,7 @@ static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG 
 	entry_of(slot)->present = true;
 	cid_mutex_unlock(cid_m.slots_lock);
 	slot->token = tok;
+	slot->epoch++;
 	slot->login = CID_NO_USER;
 	slot->objects_loaded = false;
 	CID_INFO("slot %lu: new token created", slot->id);
@@ -529,6 +531,7 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 		CID_WARN("slot %lu: re-initialisation refused (0x%lx)", slot->id, rv);
 		return rv;
 	}
+	slot->epoch++;
 	cid_objs_drop_all(slot);
 	slot->objects_loaded = false;
 	slot->login = CID_NO_USER;

@@ -1,12 +1,13 @@
 #include <stdlib.h>
 
+#include "card/card.h"
 #include "common/log.h"
 #include "soft/soft.h"
 #include "token/providers.h"
 
 CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *count)
 {
-	cid_provider **v = calloc(1, sizeof(*v));
+	cid_provider **v = calloc(2, sizeof(*v));
 	size_t n = 0;
 	CK_RV rv;
 
@@ -21,6 +22,14 @@ CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *co
 		}
 		n++;
 	}
+	/* Card readers: nothing happens until the first scan, and a machine
+	 * without pcscd just has no readers, so this costs nothing there.
+	 * A failure here leaves the soft tokens usable. */
+	rv = cid_card_provider_new(&v[n]);
+	if (rv == CKR_OK)
+		n++;
+	else
+		CID_ERROR("card readers unavailable (0x%lx)", rv);
 	*list = v;
 	*count = n;
 	return CKR_OK;

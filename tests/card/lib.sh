@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers for commands run inside tests/card/rig.sh (source this file).
 # They act on the card the rig started: CAREID_RIG_DIR and friends are set
 # by the rig.
@@ -114,14 +115,4 @@ apdu() {
 last_sw() {
 	apdu "$@" | sed -n 's/.*SW1=0x\([0-9A-Fa-f]*\), SW2=0x\([0-9A-Fa-f]*\).*/\1 \2/p' |
 		tail -n 1 | { read -r a b; printf '%02X%02X\n' "0x$a" "0x$b"; }
-}
-
-# The two chained APDUs of an RSA-2048 GENERAL AUTHENTICATE on key $1 for
-# the PKCS#1 v1.5 SHA-256 encoding of digest $2 (hex).
-ga_rsa2048() {
-	local key=$1 digest=$2 block tmpl
-	block=0001$(printf 'FF%.0s' $(seq 202))003031300D060960864801650304020105000420$digest
-	tmpl=7C820106820081820100${block}
-	echo "108707${key}FF${tmpl:0:510}"
-	echo "008707${key}0B${tmpl:510}00"
 }

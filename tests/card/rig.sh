@@ -39,8 +39,8 @@ fi
 
 # ---------------------------------------------------------------- outside
 if [ "$inside" = 0 ]; then
-	state= vcard=${CAREID_VCARD:-} reader="careid test reader" port=40001
-	apdu_log= keep=0 debug=0 vargs=()
+	state='' vcard=${CAREID_VCARD:-} reader="careid test reader" port=40001
+	apdu_log='' keep=0 debug=0 vargs=()
 	while [ $# -gt 0 ]; do
 		case "$1" in
 		--state) state=$2; shift 2 ;;
@@ -123,11 +123,20 @@ fi
 dir=$CAREID_RIG_DIR
 pcscd_pid=
 
+# shellcheck disable=SC2317  # invoked by trap
 cleanup() {
 	local p
+	# The card saves its state on SIGTERM; give it time, since the end of
+	# this shell kills everything left in the namespace.
 	if [ -s "$dir/vcard.pid" ]; then
 		p=$(cat "$dir/vcard.pid")
 		kill -TERM "$p" 2>/dev/null
+		for _ in $(seq 50); do
+			if [ ! -e "$dir/vcard.pid" ] || ! kill -0 "$p" 2>/dev/null; then
+				break
+			fi
+			sleep 0.1
+		done
 	fi
 	[ -z "$pcscd_pid" ] || kill -TERM "$pcscd_pid" 2>/dev/null
 	wait 2>/dev/null

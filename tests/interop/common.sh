@@ -166,3 +166,58 @@ it_two_years_days() {
 	later=$(date -u -d "$(date -u -d "@$now" '+%Y-%m-%d %H:%M:%S') UTC +2 years" +%s)
 	echo $(((later - now) / 86400))
 }
+
+it_hex2bin() {
+	perl -e 'print pack("H*", $ARGV[0])' "$1"
+}
+
+# it_ec_pubkey_from_attributes TOKEN_LABEL ID OUT_PEM: a SubjectPublicKeyInfo
+# assembled from the CKA_EC_PARAMS and CKA_EC_POINT that pkcs11-tool -O
+# prints.  pkcs11-tool 0.23's --read-object cannot export every EC key (it
+# reads freed memory while building the key), so this is the fallback.
+it_ec_pubkey_from_attributes() {
+	local label=$1 id=$2 out=$3 listing point params curve n
+	# -O does not filter by id: pick the public key object whose ID matches.
+	listing=$(pkcs11-tool --module "$CAREID_MODULE" --token-label "$label" -O --type pubkey 2>/dev/null |
+		awk -v want="$id" '
+		/^[^ \t]/ { point = ""; params = ""; pub = ($0 ~ /^Public Key Object/) }
+		/EC_POINT:/ { point = $2 }
+		/EC_PARAMS:/ { params = $2 }
+		/^ *ID:/ && pub && tolower($2) == tolower(want) { print point, params; exit }') || return 1
+	read -r point params <<<"$listing"
+	[[ -n "$point" && -n "$params" ]] || return 1
+	curve=$(it_hex2bin "$params" | openssl asn1parse -inform DER | sed -n 's/.*OBJECT *://p')
+	[[ -n "$curve" ]] || return 1
+	# CKA_EC_POINT is normally a DER OCTET STRING around the point.
+	n=$((${#point} / 2))
+	if [[ ${point:0:2} == 04 ]]; then
+		case ${point:2:2} in
+		81) ((16#${point:4:2} == n - 3)) && point=${point:6} ;;
+		82) ((16#${point:4:4} == n - 4)) && point=${point:8} ;;
+		*) ((16#${point:2:2} == n - 2)) && point=${point:4} ;;
+		esac
+	fi
+	cat >"$IT_TMP/spki-$id.cnf" <<-EOF
+		asn1 = SEQUENCE:spki
+		[spki]
+		algorithm = SEQUENCE:alg
+		key = FORMAT:HEX,BITSTRING:$point
+		[alg]
+		oid = OID:id-ecPublicKey
+		curve = OID:$curve
+	EOF
+	openssl asn1parse -genconf "$IT_TMP/spki-$id.cnf" -out "$IT_TMP/spki-$id.der" -noout >/dev/null &&
+		openssl pkey -pubin -inform DER -in "$IT_TMP/spki-$id.der" -out "$out"
+}
+
+# it_pubkey_pem TOKEN_LABEL ID OUT_PEM: the public key with CKA_ID ID, as PEM.
+it_pubkey_pem() {
+	local label=$1 id=$2 out=$3
+	if pkcs11-tool --module "$CAREID_MODULE" --token-label "$label" --read-object \
+		--type pubkey --id "$id" -o "$IT_TMP/pub-$id.der" &&
+		openssl pkey -pubin -inform DER -in "$IT_TMP/pub-$id.der" -out "$out"; then
+		return 0
+	fi
+	echo "--read-object failed; building the key from its attributes"
+	it_ec_pubkey_from_attributes "$label" "$id" "$out"
+}

@@ -63,10 +63,8 @@ make_token() {
 		tok --login --login-type so --so-pin "$SO_PIN" --init-pin --new-pin "$USER_PIN" &&
 		tok --login --pin "$USER_PIN" --keypairgen --key-type rsa:2048 --id 01 --label auth-rsa &&
 		tok --login --pin "$USER_PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label auth-ec &&
-		tok --read-object --type pubkey --id 01 -o "$IT_TMP/rsa.der" &&
-		openssl pkey -pubin -inform DER -in "$IT_TMP/rsa.der" -out "$IT_TMP/rsa.pem" &&
-		tok --read-object --type pubkey --id 02 -o "$IT_TMP/ec.der" &&
-		openssl pkey -pubin -inform DER -in "$IT_TMP/ec.der" -out "$IT_TMP/ec.pem"
+		it_pubkey_pem "$LABEL" 01 "$IT_TMP/rsa.pem" &&
+		it_pubkey_pem "$LABEL" 02 "$IT_TMP/ec.pem"
 }
 
 main() {

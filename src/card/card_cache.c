@@ -1,0 +1,138 @@
+/* Card contents cached per card (GUID + serial) for the life of the
+ * process, so that reopening a card's slot, or listing its certificates
+ * twice, does not read the certificates again.  Snapshots are immutable;
+ * a write through this module publishes a new one.  A card rewritten by
+ * another program is not noticed (PIV offers no change counter): the
+ * cache only covers what this process did. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "card/card_int.h"
+
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* Most recently used first. */
+static card_data *cache[CARD_CACHE_MAX];
+
+card_data *card_data_new(void)
+{
+	card_data *d = calloc(1, sizeof(*d));
+
+	if (d == NULL)
+		return NULL;
+	d->refs = 1;
+	for (size_t i = 0; i < CARD_NKEYS; i++)
+		d->keys[i].ref = card_key_ref(i);
+	return d;
+}
+
+card_data *card_data_ref(card_data *d)
+{
+	pthread_mutex_lock(&cache_lock);
+	d->refs++;
+	pthread_mutex_unlock(&cache_lock);
+	return d;
+}
+
+static void destroy(card_data *d)
+{
+	for (size_t i = 0; i < CARD_NKEYS; i++)
+		card_key_clear(&d->keys[i]);
+	free(d);
+}
+
+void card_data_unref(card_data **pd)
+{
+	card_data *d = pd != NULL ? *pd : NULL;
+	bool last;
+
+	if (d == NULL)
+		return;
+	*pd = NULL;
+	pthread_mutex_lock(&cache_lock);
+	last = --d->refs == 0;
+	pthread_mutex_unlock(&cache_lock);
+	if (last)
+		destroy(d);
+}
+
+CK_RV card_data_clone(const card_data *src, card_data **out)
+{
+	card_data *d = card_data_new();
+	CK_RV rv = CKR_OK;
+
+	if (d == NULL)
+		return CKR_HOST_MEMORY;
+	memcpy(d->ident, src->ident, sizeof(d->ident));
+	memcpy(d->guid, src->guid, sizeof(d->guid));
+	d->have_guid = src->have_guid;
+	d->serial = src->serial;
+	d->have_serial = src->have_serial;
+	memcpy(d->uuid, src->uuid, sizeof(d->uuid));
+	memcpy(d->version, src->version, sizeof(d->version));
+	d->have_version = src->have_version;
+	for (size_t i = 0; i < CARD_NKEYS && rv == CKR_OK; i++)
+		rv = card_key_copy(&d->keys[i], &src->keys[i]);
+	if (rv != CKR_OK) {
+		destroy(d);
+		return rv;
+	}
+	*out = d;
+	return CKR_OK;
+}
+
+card_data *card_cache_get(const char *ident)
+{
+	card_data *d = NULL;
+
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < CARD_CACHE_MAX && cache[i] != NULL; i++) {
+		if (strcmp(cache[i]->ident, ident) != 0)
+			continue;
+		d = cache[i];
+		d->refs++;
+		memmove(cache + 1, cache, i * sizeof(cache[0]));
+		cache[0] = d;
+		break;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	return d;
+}
+
+void card_cache_put(card_data *d)
+{
+	card_data *drop = NULL;
+	size_t i;
+
+	pthread_mutex_lock(&cache_lock);
+	d->refs++;
+	for (i = 0; i < CARD_CACHE_MAX && cache[i] != NULL; i++)
+		if (strcmp(cache[i]->ident, d->ident) == 0)
+			break;
+	if (i == CARD_CACHE_MAX)
+		i = CARD_CACHE_MAX - 1;   /* full: the least recently used goes */
+	drop = cache[i];
+	memmove(cache + 1, cache, i * sizeof(cache[0]));
+	cache[0] = d;
+	if (drop != NULL && --drop->refs != 0)
+		drop = NULL;
+	pthread_mutex_unlock(&cache_lock);
+	if (drop != NULL)
+		destroy(drop);
+}
+
+void card_cache_clear(void)
+{
+	card_data *all[CARD_CACHE_MAX];
+	size_t n = 0;
+
+	pthread_mutex_lock(&cache_lock);
+	for (size_t i = 0; i < CARD_CACHE_MAX; i++) {
+		if (cache[i] != NULL && --cache[i]->refs == 0)
+			all[n++] = cache[i];
+		cache[i] = NULL;
+	}
+	pthread_mutex_unlock(&cache_lock);
+	for (size_t i = 0; i < n; i++)
+		destroy(all[i]);
+}

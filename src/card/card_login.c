@@ -1,0 +1,188 @@
+/* Passcodes on a PIV card.  P1 is applied on the host before anything
+ * reaches the card, so a passcode that can never be right costs no try;
+ * the card keeps the counters (P2) and blocks itself; the PUK (the SO
+ * credential here) unblocks (P3).  Secrets are copied only where the
+ * protocol needs them later and wiped as soon as that need ends. */
+#include <string.h>
+
+#include "card/card_int.h"
+#include "card/sw.h"
+#include "careid/careid.h"
+#include "common/log.h"
+#include "common/mem.h"
+#include "policy/policy.h"
+
+static void note_pin_tries(card_token *t, CK_RV rv, int tries)
+{
+	if (rv == CKR_OK)
+		t->pin_tries = CID_POLICY_PIN_MAX_TRIES;
+	else if (tries != CID_PIV_TRIES_UNKNOWN)
+		t->pin_tries = tries;
+}
+
+static void note_puk_tries(card_token *t, CK_RV rv, int tries)
+{
+	if (rv == CKR_OK)
+		t->puk_tries = CID_POLICY_SO_PIN_MAX_TRIES;
+	else if (tries != CID_PIV_TRIES_UNKNOWN)
+		t->puk_tries = tries;
+}
+
+static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	int tries = CID_PIV_TRIES_UNKNOWN;
+	CK_RV rv = cid_piv_verify(t->io, CID_PIV_REF_PIN, pin, len, &tries);
+
+	note_pin_tries(t, rv, tries);
+	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
+		CID_INFO("card passcode refused (%d tries left)", t->pin_tries);
+	return card_note(t, rv);
+}
+
+CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	card_token *t = (card_token *)tok;
+	int tries = CID_PIV_TRIES_UNKNOWN;
+	CK_RV rv;
+
+	if (who != CKU_USER && who != CKU_SO && who != CKU_CONTEXT_SPECIFIC && who != CKU_CAREID_CARD_ADMIN)
+		return CKR_USER_TYPE_INVALID;
+	if (who != CKU_CAREID_CARD_ADMIN && !cid_policy_pin_plausible(pin, len))
+		return CKR_PIN_INCORRECT;
+	if (who == CKU_CAREID_CARD_ADMIN && (pin == NULL || len == 0))
+		return CKR_PIN_INCORRECT;
+	if ((rv = card_begin(t, NULL)) != CKR_OK)
+		return rv;
+	switch (who) {
+	case CKU_USER:
+		rv = verify_user(t, pin, len);
+		if (rv == CKR_OK)
+			t->who = CARD_USER;
+		break;
+	case CKU_CONTEXT_SPECIFIC:
+		/* Checked now so a wrong passcode is reported now; kept for
+		 * the one signature it authorises (key_op), then wiped. */
+		rv = verify_user(t, pin, len);
+		cid_wipe(t->ctx_pin, sizeof(t->ctx_pin));
+		t->ctx_pinlen = 0;
+		if (rv == CKR_OK) {
+			memcpy(t->ctx_pin, pin, len);
+			t->ctx_pinlen = len;
+		}
+		break;
+	case CKU_SO:
+		/* PIV cannot verify a PUK by itself; changing it to itself
+		 * does, at the price of a PUK try when it is wrong. */
+		rv = cid_piv_change_ref(t->io, CID_PIV_REF_PUK, pin, len, pin, len, &tries);
+		note_puk_tries(t, rv, tries);
+		rv = card_note(t, rv);
+		if (rv == CKR_OK) {
+			memcpy(t->puk, pin, len);
+			t->puklen = len;
+			t->who = CARD_SO;
+		}
+		break;
+	default:
+		rv = card_note(t, cid_piv_mgmt_auth(t->io, 0, pin, len));
+		if (rv == CKR_OK)
+			t->admin = true;
+		else
+			CID_INFO("card management key refused (0x%lx)", (unsigned long)rv);
+		break;
+	}
+	card_end(t);
+	return rv;
+}
+
+CK_RV card_logout(cid_token *tok)
+{
+	card_token *t = (card_token *)tok;
+	CK_RV rv = card_begin(t, NULL);
+
+	if (rv == CKR_OK) {
+		rv = card_note(t, cid_piv_logout(t->io));
+		/* The management key state has no PIV reset short of a card
+		 * reset; forgetting it here makes this module refuse admin
+		 * operations until the next admin login. */
+		card_forget_login(t);
+		card_end(t);
+	} else {
+		pthread_mutex_lock(&t->lock);
+		card_forget_login(t);
+		pthread_mutex_unlock(&t->lock);
+	}
+	/* Logged out either way: a removed card has forgotten too. */
+	return rv == CKR_DEVICE_REMOVED ? CKR_OK : rv;
+}
+
+/* PIV defines no way to erase and re-personalise the application: a card
+ * is issued by its issuer's tools, never by C_InitToken. */
+CK_RV card_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32])
+{
+	(void)tok;
+	(void)so_pin;
+	(void)len;
+	(void)label;
+	CID_INFO("C_InitToken on a PIV card: not possible through PIV");
+	return CKR_TOKEN_WRITE_PROTECTED;
+}
+
+CK_RV card_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	card_token *t = (card_token *)tok;
+	int tries = CID_PIV_TRIES_UNKNOWN;
+	CK_RV rv = cid_policy_pin_format(pin, len);
+
+	if (rv != CKR_OK)
+		return rv;
+	if ((rv = card_begin(t, NULL)) != CKR_OK)
+		return rv;
+	if (t->who != CARD_SO || t->puklen == 0) {
+		card_end(t);
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	rv = cid_piv_reset_retry(t->io, t->puk, t->puklen, pin, len, &tries);
+	note_puk_tries(t, rv, tries);
+	rv = card_note(t, rv);
+	if (rv == CKR_OK)
+		t->pin_tries = CID_POLICY_PIN_MAX_TRIES;
+	else
+		CID_INFO("unblocking the card passcode failed (0x%lx)", (unsigned long)rv);
+	card_end(t);
+	return rv;
+}
+
+CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,
+                   const CK_UTF8CHAR *new_pin, CK_ULONG newlen)
+{
+	card_token *t = (card_token *)tok;
+	bool so = who == CKU_SO;
+	int tries = CID_PIV_TRIES_UNKNOWN;
+	CK_RV rv;
+
+	if (who != CKU_USER && who != CKU_SO)
+		return CKR_USER_TYPE_INVALID;
+	if ((rv = cid_policy_pin_format(new_pin, newlen)) != CKR_OK)
+		return rv;
+	/* An impossible old passcode would only cost a try. */
+	if (!cid_policy_pin_plausible(old, oldlen))
+		return CKR_PIN_INCORRECT;
+	/* P5: a new passcode differs from the current one. */
+	if (oldlen == newlen && cid_memcmp_ct(old, new_pin, newlen) == 0)
+		return CKR_PIN_INVALID;
+	if ((rv = card_begin(t, NULL)) != CKR_OK)
+		return rv;
+	rv = cid_piv_change_ref(t->io, so ? CID_PIV_REF_PUK : CID_PIV_REF_PIN, old, oldlen, new_pin, newlen,
+	                        &tries);
+	if (so)
+		note_puk_tries(t, rv, tries);
+	else
+		note_pin_tries(t, rv, tries);
+	rv = card_note(t, rv);
+	if (rv == CKR_OK && so && t->who == CARD_SO) {
+		memcpy(t->puk, new_pin, newlen);
+		t->puklen = newlen;
+	}
+	card_end(t);
+	return rv;
+}
