@@ -15,6 +15,18 @@
 
 #include "crypto/crypto.h"
 
+/* ---- key types ------------------------------------------------------- */
+
+/* Key types are fetched by OID rather than by short name.  A client that
+ * loads an ENGINE for RSA or EC (OpenSSL's "pkcs11" engine loading this
+ * very module, say) makes OpenSSL hand any context created from "RSA" or
+ * "EC" to that engine's legacy methods, which cannot import or use our
+ * provider-side keys; an OID names the same key manager but has no legacy
+ * type to divert. */
+#define CID_KT_RSA "1.2.840.113549.1.1.1"
+#define CID_KT_EC "1.2.840.10045.2.1"
+#define CID_KT_ED25519 "1.3.101.112"
+
 /* ---- hashes ------------------------------------------------------------ */
 
 typedef enum {
