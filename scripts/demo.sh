@@ -109,6 +109,7 @@ make_workspace() {
 		# careid demo configuration: tokens live in this directory only.
 		token_dir = $WORK/tokens
 		kdf_cost = 12
+		card_readers = no
 	EOF
 	export CAREID_CONF="$WORK/careid.conf"
 	export XDG_DATA_HOME="$WORK/xdg"

@@ -67,6 +67,11 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 			CID_ERROR("%s:%u: soft_tokens must be yes or no", file, line);
 			return -1;
 		}
+	} else if (strcmp(k, "card_readers") == 0) {
+		if (parse_bool(v, &cfg->card_readers) != 0) {
+			CID_ERROR("%s:%u: card_readers must be yes or no", file, line);
+			return -1;
+		}
 	} else if (strcmp(k, "kdf_cost") == 0) {
 		char *end;
 		unsigned long c;
@@ -131,6 +136,7 @@ CK_RV cid_config_load(cid_config *cfg)
 	CK_RV rv;
 
 	cfg->soft_tokens = true;
+	cfg->card_readers = true;
 	cfg->kdf_cost = CID_KDF_COST_DEFAULT;
 	cfg->token_dir = NULL;
 	if (file != NULL && *file != '\0') {

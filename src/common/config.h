@@ -7,6 +7,7 @@
  * File format: "key = value" lines, '#' starts a comment.  Keys:
  *   token_dir   directory of soft-token files (created 0700 if missing)
  *   soft_tokens yes|no  offer soft tokens at all (default yes)
+ *   card_readers yes|no offer PC/SC card readers (default yes)
  *   kdf_cost    log2 of the scrypt cost for NEW tokens, 10..22 (default 15);
  *               existing tokens keep the cost they were made with
  *   log_level   as CAREID_LOG (the environment wins when both are set)
@@ -23,6 +24,7 @@
 typedef struct cid_config {
 	char *token_dir;
 	bool soft_tokens;
+	bool card_readers;
 	uint32_t kdf_cost;
 } cid_config;
 

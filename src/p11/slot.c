@@ -344,7 +344,8 @@ static CK_RV fill_slot_list(bool present, CK_SLOT_ID_PTR list, CK_ULONG_PTR coun
 		if (*count < n) {
 			rv = CKR_BUFFER_TOO_SMALL;
 		} else {
-			memcpy(list, snapshot[present].ids, n * sizeof(*list));
+			if (n > 0)
+				memcpy(list, snapshot[present].ids, n * sizeof(*list));
 			snapshot[present].valid = false;
 		}
 		*count = n;

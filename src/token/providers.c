@@ -13,23 +13,27 @@ CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *co
 
 	if (v == NULL)
 		return CKR_HOST_MEMORY;
+	/* Card readers first: they get the lowest slot ids, so a client that
+	 * takes the first slot with a token (pkcs11-tool without --slot) uses
+	 * the card rather than the free soft-token slot.  Nothing happens
+	 * until the first scan, and a machine without pcscd just has no
+	 * readers; a failure here leaves the soft tokens usable. */
+	if (cfg->card_readers) {
+		rv = cid_card_provider_new(&v[n]);
+		if (rv == CKR_OK)
+			n++;
+		else
+			CID_ERROR("card readers unavailable (0x%lx)", rv);
+	}
 	if (cfg->soft_tokens) {
 		rv = cid_soft_provider_new(cfg->token_dir, cfg->kdf_cost, &v[n]);
 		if (rv != CKR_OK) {
 			CID_ERROR("soft tokens unavailable in %s (0x%lx)", cfg->token_dir, rv);
-			free(v);
+			cid_providers_close(v, n, 0);
 			return rv;
 		}
 		n++;
 	}
-	/* Card readers: nothing happens until the first scan, and a machine
-	 * without pcscd just has no readers, so this costs nothing there.
-	 * A failure here leaves the soft tokens usable. */
-	rv = cid_card_provider_new(&v[n]);
-	if (rv == CKR_OK)
-		n++;
-	else
-		CID_ERROR("card readers unavailable (0x%lx)", rv);
 	*list = v;
 	*count = n;
 	return CKR_OK;
@@ -39,8 +43,12 @@ void cid_providers_close(cid_provider **list, size_t count, int abandon)
 {
 	if (list == NULL)
 		return;
-	if (!abandon)
-		for (size_t i = 0; i < count; i++)
-			list[i]->ops->release(list[i]);
+	/* Abandoned (a forked child): the providers are the parent's and stay
+	 * reachable through the caller's copy of this list, so the list stays
+	 * too. */
+	if (abandon)
+		return;
+	for (size_t i = 0; i < count; i++)
+		list[i]->ops->release(list[i]);
 	free(list);
 }

@@ -309,7 +309,7 @@ static void bench_p11(int prov, const char *path, prov_result *res)
 	}
 	if (prov == PROV_CAREID) {
 		snprintf(conf, sizeof(conf), "%s/careid.conf", dir);
-		snprintf(text, sizeof(text), "token_dir = %s\nkdf_cost = 10\n", tokens);
+		snprintf(text, sizeof(text), "token_dir = %s\nkdf_cost = 10\ncard_readers = no\n", tokens);
 		setenv("CAREID_CONF", conf, 1);
 		setenv("CAREID_LOG", "error", 0);
 	} else {

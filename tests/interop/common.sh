@@ -127,6 +127,7 @@ it_setup() {
 		# Private configuration for one interoperability run.
 		token_dir = $IT_TMP/tokens
 		kdf_cost = 10
+		card_readers = no
 	EOF
 	export CAREID_CONF="$IT_TMP/careid.conf"
 	export XDG_DATA_HOME="$IT_TMP/xdg"
