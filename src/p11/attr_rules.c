@@ -165,6 +165,7 @@ static CK_RV provenance(cid_origin origin, CK_OBJECT_CLASS cls, cid_attrs *a)
 		return CKR_OK;
 	switch (origin) {
 	case CID_ORIGIN_GENERATE:
+	case CID_ORIGIN_TOKEN_GENERATE:
 		always = sens;
 		never = !extr;
 		break;
@@ -176,9 +177,11 @@ static CK_RV provenance(cid_origin origin, CK_OBJECT_CLASS cls, cid_attrs *a)
 	default:
 		break;
 	}
-	if ((rv = cid_attrs_set_bool(a, CKA_LOCAL, origin == CID_ORIGIN_GENERATE)) != CKR_OK)
+	bool generated = origin == CID_ORIGIN_GENERATE || origin == CID_ORIGIN_TOKEN_GENERATE;
+
+	if ((rv = cid_attrs_set_bool(a, CKA_LOCAL, generated)) != CKR_OK)
 		return rv;
-	if (origin != CID_ORIGIN_GENERATE || !cid_attrs_get(a, CKA_KEY_GEN_MECHANISM))
+	if (!generated || !cid_attrs_get(a, CKA_KEY_GEN_MECHANISM))
 		if ((rv = cid_attrs_set_ulong(a, CKA_KEY_GEN_MECHANISM, CK_UNAVAILABLE_INFORMATION)) != CKR_OK)
 			return rv;
 	if (!secret)
@@ -217,7 +220,7 @@ CK_RV cid_rules_complete(cid_origin origin, cid_attrs *a)
 	if (origin != CID_ORIGIN_COPY) {
 		if (cls == CKO_CERTIFICATE)
 			rv = cid_rules_cert(a);
-		else if (is_key(cls))
+		else if (is_key(cls) && origin != CID_ORIGIN_TOKEN_GENERATE)
 			rv = cid_rules_key(cls, kt, a);
 		if (rv != CKR_OK)
 			return rv;

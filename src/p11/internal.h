@@ -75,6 +75,8 @@ typedef enum {
 	CID_ORIGIN_COPY,       /* C_CopyObject */
 	CID_ORIGIN_GENERATE,   /* C_GenerateKey(Pair): CKA_LOCAL true */
 	CID_ORIGIN_DERIVE,     /* C_DeriveKey */
+	CID_ORIGIN_TOKEN_GENERATE, /* C_GenerateKeyPair inside the token: the rules
+	                        * run before the token adds its key material */
 } cid_origin;
 
 /* ---- slots -------------------------------------------------------------- */
@@ -92,6 +94,8 @@ struct cid_slot {
 	                             * the slot goes away, is replaced or re-initialised:
 	                             * anything built on the old token compares it */
 	CK_USER_TYPE login;         /* CID_NO_USER, CKU_USER or CKU_SO */
+	bool admin;                 /* CKU_CAREID_CARD_ADMIN proven: a card's management
+	                             * key, held beside (not instead of) login */
 	cid_hmap objects;           /* handle -> cid_object*, token and session objects */
 	bool objects_loaded;
 	unsigned sessions, rw_sessions;
@@ -224,6 +228,16 @@ bool cid_obj_bool(cid_object *o, CK_ATTRIBUTE_TYPE t, bool dflt);
  * the user logged in (CKR_USER_NOT_LOGGED_IN).  Takes slot->lock itself. */
 CK_RV cid_obj_new(cid_session *s, cid_origin origin, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
                   const cid_attrs *made, CK_OBJECT_HANDLE *out);
+/* The same for a key pair the token generates itself (its
+ * generate_keypair): both halves are token objects, checked against the
+ * session and login state before the token is asked, and stored under the
+ * ids the token returns. */
+CK_RV cid_obj_new_token_pair(cid_session *s, CK_MECHANISM_TYPE mech, const CK_ATTRIBUTE *pt,
+                             CK_ULONG pn, const cid_attrs *pub_made, const CK_ATTRIBUTE *vt,
+                             CK_ULONG vn, const cid_attrs *priv_made, CK_OBJECT_HANDLE *hpub,
+                             CK_OBJECT_HANDLE *hpriv);
+/* Whether the slot's token generates key pairs itself. */
+bool cid_slot_generates_keys(cid_slot *slot);
 /* Destroys an object (token objects: from the backend too). */
 CK_RV cid_obj_destroy(cid_session *s, CK_OBJECT_HANDLE h);
 

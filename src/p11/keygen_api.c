@@ -148,6 +148,45 @@ static CK_RV make_pair_attrs(CK_MECHANISM_TYPE mech, const CK_ATTRIBUTE *pt, CK_
 	return rv;
 }
 
+/* A token that generates its own keys (a card) gets the pair's attributes
+ * without material; its keys are token objects, and its private key never
+ * leaves it, whatever the template asks. */
+static CK_RV keypair_on_token(cid_session *s, const CK_MECHANISM *m, const CK_ATTRIBUTE *pt,
+                              CK_ULONG pn, const CK_ATTRIBUTE *vt, CK_ULONG vn,
+                              CK_OBJECT_HANDLE *hpub, CK_OBJECT_HANDLE *hpriv)
+{
+	CK_KEY_TYPE kt = pair_key_type(m->mechanism);
+	cid_attrs pub = CID_ATTRS_INIT, priv = CID_ATTRS_INIT;
+	CK_RV rv;
+
+	if (kt == (CK_KEY_TYPE)-1)
+		return CKR_MECHANISM_INVALID;
+	rv = tmpl_expect(pt, pn, CKA_CLASS, CKO_PUBLIC_KEY);
+	if (rv == CKR_OK)
+		rv = tmpl_expect(pt, pn, CKA_KEY_TYPE, kt);
+	if (rv == CKR_OK)
+		rv = tmpl_expect(vt, vn, CKA_CLASS, CKO_PRIVATE_KEY);
+	if (rv == CKR_OK)
+		rv = tmpl_expect(vt, vn, CKA_KEY_TYPE, kt);
+	if (rv == CKR_OK)
+		rv = add_common(&pub, CKO_PUBLIC_KEY, kt, m->mechanism);
+	if (rv == CKR_OK)
+		rv = add_common(&priv, CKO_PRIVATE_KEY, kt, m->mechanism);
+	if (rv == CKR_OK)
+		rv = cid_attrs_set_bool(&pub, CKA_TOKEN, true);
+	if (rv == CKR_OK)
+		rv = cid_attrs_set_bool(&priv, CKA_TOKEN, true);
+	if (rv == CKR_OK)
+		rv = cid_attrs_set_bool(&priv, CKA_SENSITIVE, true);
+	if (rv == CKR_OK)
+		rv = cid_attrs_set_bool(&priv, CKA_EXTRACTABLE, false);
+	if (rv == CKR_OK)
+		rv = cid_obj_new_token_pair(s, m->mechanism, pt, pn, &pub, vt, vn, &priv, hpub, hpriv);
+	cid_attrs_clear(&pub);
+	cid_attrs_clear(&priv);
+	return rv;
+}
+
 static CK_RV keypair_locked(cid_session *s, const CK_MECHANISM *m, const CK_ATTRIBUTE *pt,
                             CK_ULONG pn, const CK_ATTRIBUTE *vt, CK_ULONG vn,
                             CK_OBJECT_HANDLE *hpub, CK_OBJECT_HANDLE *hpriv)
@@ -159,6 +198,8 @@ static CK_RV keypair_locked(cid_session *s, const CK_MECHANISM *m, const CK_ATTR
 		CID_INFO("key pair generation takes no mechanism parameter");
 		return CKR_MECHANISM_PARAM_INVALID;
 	}
+	if (cid_slot_generates_keys(s->slot))
+		return keypair_on_token(s, m, pt, pn, vt, vn, hpub, hpriv);
 	cid_attrs pub = CID_ATTRS_INIT, priv = CID_ATTRS_INIT;
 	CK_OBJECT_HANDLE p = CK_INVALID_HANDLE, v = CK_INVALID_HANDLE;
 	rv = make_pair_attrs(m->mechanism, pt, pn, vt, vn, &pub, &priv);

@@ -9,6 +9,7 @@
  * Refusals are logged in one line each; passcodes never are. */
 #include <string.h>
 
+#include "careid/careid.h"
 #include "common/log.h"
 #include "p11/internal.h"
 #include "policy/policy.h"
@@ -22,6 +23,8 @@ static const char *who_name(CK_USER_TYPE who)
 		return "user";
 	case CKU_CONTEXT_SPECIFIC:
 		return "context-specific";
+	case CKU_CAREID_CARD_ADMIN:
+		return "card administrator";
 	default:
 		return "unknown";
 	}
@@ -55,6 +58,28 @@ static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin,
 	if (who == CKU_USER)
 		cid_objs_login_changed(slot);
 	return CKR_OK;
+}
+
+/* The card administrator (a card's management key) is a credential beside
+ * the PKCS#11 login state, not a third user: an administrator writes
+ * certificates and generates keys on the card, and a key generation also
+ * needs the user logged in, since the new private key is a private object.
+ * The backend judges the key; tokens without one refuse the user type. */
+static CK_RV admin_login_locked(cid_session *s, CK_UTF8CHAR_PTR key, CK_ULONG len)
+{
+	cid_token *tok;
+	CK_RV rv;
+
+	if (s->slot->admin)
+		return CKR_USER_ALREADY_LOGGED_IN;
+	if (!cid_session_rw(s))
+		return CKR_SESSION_READ_ONLY;
+	rv = cid_slot_token(s->slot, &tok);
+	if (rv == CKR_OK)
+		rv = tok->ops->login(tok, CKU_CAREID_CARD_ADMIN, key, len);
+	if (rv == CKR_OK)
+		s->slot->admin = true;
+	return rv;
 }
 
 static int op_awaiting_context_login(const cid_session *s)
@@ -107,10 +132,14 @@ static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin
 	if (rv != CKR_OK)
 		return rv;
 
-	if (who != CKU_SO && who != CKU_USER && who != CKU_CONTEXT_SPECIFIC) {
+	if (who != CKU_SO && who != CKU_USER && who != CKU_CONTEXT_SPECIFIC && who != CKU_CAREID_CARD_ADMIN) {
 		rv = CKR_USER_TYPE_INVALID;
 	} else if (who == CKU_CONTEXT_SPECIFIC) {
 		rv = context_login(s, pin, len);
+	} else if (who == CKU_CAREID_CARD_ADMIN) {
+		cid_mutex_lock(s->slot->lock);
+		rv = admin_login_locked(s, pin, len);
+		cid_mutex_unlock(s->slot->lock);
 	} else {
 		cid_mutex_lock(s->slot->lock);
 		rv = login_locked(s->slot, who, pin, len);
@@ -157,13 +186,14 @@ static CK_RV logout_locked(cid_slot *slot)
 	cid_token *tok;
 	CK_RV rv;
 
-	if (slot->login == CID_NO_USER)
+	if (slot->login == CID_NO_USER && !slot->admin)
 		return CKR_USER_NOT_LOGGED_IN;
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
 		rv = tok->ops->logout(tok);
 	/* Whatever the backend says, the front no longer trusts the login. */
 	slot->login = CID_NO_USER;
+	slot->admin = false;
 	if (was_user)
 		cid_objs_login_changed(slot);
 	return rv;

@@ -618,6 +618,97 @@ CK_RV cid_obj_new(cid_session *s, cid_origin origin, const CK_ATTRIBUTE *tmpl, C
 	return rv;
 }
 
+bool cid_slot_generates_keys(cid_slot *slot)
+{
+	cid_token *tok;
+	bool yes;
+
+	cid_mutex_lock(slot->lock);
+	yes = cid_slot_token(slot, &tok) == CKR_OK && tok->ops->generate_keypair != NULL;
+	cid_mutex_unlock(slot->lock);
+	return yes;
+}
+
+/* Template, rules and defaults of one half, before the token is asked. */
+static CK_RV prepare_half(const CK_ATTRIBUTE *tmpl, CK_ULONG n, const cid_attrs *made, cid_attrs *a)
+{
+	CK_RV rv;
+
+	if (n && !tmpl)
+		return CKR_ARGUMENTS_BAD;
+	if ((rv = cid_rules_template(tmpl, n, false)) == CKR_OK &&
+	    (rv = assemble(CID_ORIGIN_TOKEN_GENERATE, tmpl, n, made, a)) == CKR_OK &&
+	    (rv = cid_rules_complete(CID_ORIGIN_TOKEN_GENERATE, a)) == CKR_OK)
+		rv = set_unique_id(a);
+	return rv;
+}
+
+/* With slot->lock held. */
+static CK_RV store_token_pair(cid_session *s, CK_MECHANISM_TYPE mech, cid_attrs *pub, cid_attrs *priv,
+                              CK_OBJECT_HANDLE *hpub, CK_OBJECT_HANDLE *hpriv)
+{
+	cid_slot *slot = s->slot;
+	cid_object *op, *ov;
+	uint64_t pid = 0, vid = 0;
+	cid_token *tok;
+	CK_RV rv;
+
+	/* Load first, so that the first load cannot report the new keys a
+	 * second time under other handles. */
+	if ((rv = cid_objs_sync(slot)) != CKR_OK || (rv = cid_slot_token(slot, &tok)) != CKR_OK)
+		return rv;
+	if ((rv = tok->ops->generate_keypair(tok, mech, pub, priv, &pid, &vid)) != CKR_OK) {
+		CID_WARN("the token did not generate the key pair (0x%lx)", (unsigned long)rv);
+		return rv;
+	}
+	op = obj_alloc(slot, pub);
+	ov = op ? obj_alloc(slot, priv) : NULL;
+	if (ov == NULL) {
+		/* The keys exist on the token and appear at the next load. */
+		if (op)
+			cid_obj_put(&op);
+		slot->objects_loaded = false;
+		return CKR_HOST_MEMORY;
+	}
+	op->store_id = pid;
+	ov->store_id = vid;
+	if ((rv = obj_insert(slot, op)) != CKR_OK) {
+		cid_obj_put(&op);
+		cid_obj_put(&ov);
+		slot->objects_loaded = false;
+		return rv;
+	}
+	if ((rv = obj_insert(slot, ov)) != CKR_OK) {
+		cid_obj_put(&ov);
+		slot->objects_loaded = false;
+		return rv;
+	}
+	*hpub = op->handle;
+	*hpriv = ov->handle;
+	return CKR_OK;
+}
+
+CK_RV cid_obj_new_token_pair(cid_session *s, CK_MECHANISM_TYPE mech, const CK_ATTRIBUTE *pt,
+                             CK_ULONG pn, const cid_attrs *pub_made, const CK_ATTRIBUTE *vt,
+                             CK_ULONG vn, const cid_attrs *priv_made, CK_OBJECT_HANDLE *hpub,
+                             CK_OBJECT_HANDLE *hpriv)
+{
+	cid_attrs pub = CID_ATTRS_INIT, priv = CID_ATTRS_INIT;
+	CK_RV rv;
+
+	if ((rv = prepare_half(pt, pn, pub_made, &pub)) == CKR_OK)
+		rv = prepare_half(vt, vn, priv_made, &priv);
+	if (rv == CKR_OK) {
+		cid_mutex_lock(s->slot->lock);
+		if ((rv = may_create(s, &pub, pt, pn)) == CKR_OK && (rv = may_create(s, &priv, vt, vn)) == CKR_OK)
+			rv = store_token_pair(s, mech, &pub, &priv, hpub, hpriv);
+		cid_mutex_unlock(s->slot->lock);
+	}
+	cid_attrs_clear(&pub);
+	cid_attrs_clear(&priv);
+	return rv;
+}
+
 CK_RV cid_obj_destroy(cid_session *s, CK_OBJECT_HANDLE h)
 {
 	cid_slot *slot = s->slot;

@@ -203,6 +203,7 @@ static void drop_login_locked(cid_slot *slot)
 	if (slot->token != NULL)
 		slot->token->ops->logout(slot->token);
 	slot->login = CID_NO_USER;
+	slot->admin = false;
 	if (was_user)
 		cid_objs_login_changed(slot);
 }
@@ -222,7 +223,7 @@ static void end_session(cid_session *s)
 	cid_mutex_lock(slot->lock);
 	cid_objs_drop_session(slot, s->handle);
 	detach_locked(slot, s->flags);
-	if (slot->sessions == 0 && slot->login != CID_NO_USER)
+	if (slot->sessions == 0 && (slot->login != CID_NO_USER || slot->admin))
 		drop_login_locked(slot);
 	cid_mutex_unlock(slot->lock);
 	cid_session_put(&s);

@@ -211,6 +211,7 @@ static void forget_token(cid_slot *slot)
 	cid_objs_drop_all(slot);
 	slot->objects_loaded = false;
 	slot->login = CID_NO_USER;
+	slot->admin = false;
 	if (slot->token != NULL) {
 		slot->token->ops->release(slot->token);
 		slot->token = NULL;
@@ -511,6 +512,7 @@ static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG 
 	slot->token = tok;
 	slot->epoch++;
 	slot->login = CID_NO_USER;
+	slot->admin = false;
 	slot->objects_loaded = false;
 	CID_INFO("slot %lu: new token created", slot->id);
 	return CKR_OK;
@@ -536,6 +538,7 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 	cid_objs_drop_all(slot);
 	slot->objects_loaded = false;
 	slot->login = CID_NO_USER;
+	slot->admin = false;
 	CID_INFO("slot %lu: token re-initialised", slot->id);
 	return CKR_OK;
 }
