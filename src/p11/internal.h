@@ -94,6 +94,8 @@ struct cid_slot {
 	                             * the slot goes away, is replaced or re-initialised:
 	                             * anything built on the old token compares it */
 	CK_USER_TYPE login;         /* CID_NO_USER, CKU_USER or CKU_SO */
+	atomic_bool lost;           /* a backend call said CKR_DEVICE_REMOVED: the next
+	                             * session lookup ends the slot's sessions */
 	bool admin;                 /* CKU_CAREID_CARD_ADMIN proven: a card's management
 	                             * key, held beside (not instead of) login */
 	cid_hmap objects;           /* handle -> cid_object*, token and session objects */
@@ -168,6 +170,18 @@ CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out);       /* CKR_SLOT_ID_INVALID 
 /* Opens the token if needed: CKR_TOKEN_NOT_PRESENT when there is none.
  * Call with slot->lock held. */
 CK_RV cid_slot_token(cid_slot *slot, cid_token **out);
+/* Passes a backend's result through, remembering a removed device (the
+ * removal is seen by the call that hit it; every later call on the slot's
+ * sessions gets CKR_SESSION_HANDLE_INVALID, as PKCS#11 describes). */
+static inline CK_RV cid_slot_note(cid_slot *slot, CK_RV rv)
+{
+	if (rv == CKR_DEVICE_REMOVED)
+		atomic_store(&slot->lost, true);
+	return rv;
+}
+/* Ends the sessions, login and objects of a slot whose token was lost
+ * (no lock held). */
+void cid_slot_forget_lost(cid_slot *slot);
 void cid_slots_free(bool abandon);
 /* Called by C_Finalize after bumping finalize_gen: returns once no thread
  * is inside C_WaitForSlotEvent any more (they leave within one poll). */

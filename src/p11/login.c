@@ -51,7 +51,7 @@ static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin,
 		return CKR_SESSION_READ_ONLY_EXISTS;
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->login(tok, who, pin, len);
+		rv = cid_slot_note(slot, tok->ops->login(tok, who, pin, len));
 	if (rv != CKR_OK)
 		return rv;
 	slot->login = who;
@@ -76,7 +76,7 @@ static CK_RV admin_login_locked(cid_session *s, CK_UTF8CHAR_PTR key, CK_ULONG le
 		return CKR_SESSION_READ_ONLY;
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->login(tok, CKU_CAREID_CARD_ADMIN, key, len);
+		rv = cid_slot_note(s->slot, tok->ops->login(tok, CKU_CAREID_CARD_ADMIN, key, len));
 	if (rv == CKR_OK)
 		s->slot->admin = true;
 	return rv;
@@ -109,7 +109,7 @@ static CK_RV context_login(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 		if (slot->login != CKU_USER)
 			rv = CKR_USER_NOT_LOGGED_IN;
 		else if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
-			rv = tok->ops->login(tok, CKU_CONTEXT_SPECIFIC, pin, len);
+			rv = cid_slot_note(slot, tok->ops->login(tok, CKU_CONTEXT_SPECIFIC, pin, len));
 		cid_mutex_unlock(slot->lock);
 		if (rv == CKR_OK)
 			s->ops[k].needs_context_login = false;
@@ -236,7 +236,7 @@ static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	if (rv == CKR_OK)
 		rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->init_pin(tok, pin, len);
+		rv = cid_slot_note(s->slot, tok->ops->init_pin(tok, pin, len));
 	return rv;
 }
 
@@ -287,7 +287,7 @@ static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen
 		return CKR_PIN_INVALID;
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->set_pin(tok, who, old, oldlen, new_pin, newlen);
+		rv = cid_slot_note(s->slot, tok->ops->set_pin(tok, who, old, oldlen, new_pin, newlen));
 	return rv;
 }
 

@@ -230,7 +230,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_SetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OB
 	    !cid_attrs_equal(&next, &o->attrs)) {
 		/* Stored first: the cache never shows what the token lacks. */
 		if (o->on_token && (rv = cid_slot_token(s->slot, &tok)) == CKR_OK)
-			rv = tok->ops->update_object(tok, o->store_id, &next);
+			rv = cid_slot_note(s->slot, tok->ops->update_object(tok, o->store_id, &next));
 		if (rv == CKR_OK) {
 			cid_attrs old = o->attrs;
 			o->attrs = next;

@@ -264,7 +264,7 @@ static CK_RV merge_loaded(cid_slot *slot, load_list *l)
 static CK_RV reload(cid_slot *slot, cid_token *tok)
 {
 	load_list l = { 0 };
-	CK_RV rv = tok->ops->load_objects(tok, load_sink, &l);
+	CK_RV rv = cid_slot_note(slot, tok->ops->load_objects(tok, load_sink, &l));
 
 	if (rv == CKR_OK)
 		rv = merge_loaded(slot, &l);
@@ -291,7 +291,7 @@ CK_RV cid_objs_sync(cid_slot *slot)
 	}
 	if (!tok->ops->changed)
 		return CKR_OK;
-	if ((rv = tok->ops->changed(tok, &changed)) != CKR_OK || !changed)
+	if ((rv = cid_slot_note(slot, tok->ops->changed(tok, &changed))) != CKR_OK || !changed)
 		return rv;
 	CID_DEBUG("token objects changed elsewhere, reloading");
 	return reload(slot, tok);
@@ -396,7 +396,8 @@ static CK_RV held_key_op(void *ctx, cid_ext_kind kind, const uint8_t *in, size_t
 	if (hk->slot->token == NULL || hk->slot->epoch != hk->epoch)
 		rv = CKR_DEVICE_REMOVED;
 	else
-		rv = hk->slot->token->ops->key_op(hk->slot->token, hk->store_id, kind, in, inlen, out, outlen);
+		rv = cid_slot_note(hk->slot, hk->slot->token->ops->key_op(hk->slot->token, hk->store_id, kind, in,
+		                                                           inlen, out, outlen));
 	cid_mutex_unlock(hk->slot->lock);
 	return rv;
 }
@@ -570,7 +571,7 @@ static CK_RV store(cid_session *s, cid_attrs *a, CK_OBJECT_HANDLE *out)
 		 * object a second time under another handle. */
 		if ((rv = cid_objs_sync(slot)) != CKR_OK || (rv = cid_slot_token(slot, &tok)) != CKR_OK)
 			return rv;
-		if ((rv = tok->ops->create_object(tok, a, &id)) != CKR_OK) {
+		if ((rv = cid_slot_note(slot, tok->ops->create_object(tok, a, &id))) != CKR_OK) {
 			CID_WARN("the token refused to store the object (0x%lx)", (unsigned long)rv);
 			return rv;
 		}
@@ -657,7 +658,7 @@ static CK_RV store_token_pair(cid_session *s, CK_MECHANISM_TYPE mech, cid_attrs 
 	 * second time under other handles. */
 	if ((rv = cid_objs_sync(slot)) != CKR_OK || (rv = cid_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
-	if ((rv = tok->ops->generate_keypair(tok, mech, pub, priv, &pid, &vid)) != CKR_OK) {
+	if ((rv = cid_slot_note(slot, tok->ops->generate_keypair(tok, mech, pub, priv, &pid, &vid))) != CKR_OK) {
 		CID_WARN("the token did not generate the key pair (0x%lx)", (unsigned long)rv);
 		return rv;
 	}
@@ -728,7 +729,7 @@ CK_RV cid_obj_destroy(cid_session *s, CK_OBJECT_HANDLE h)
 		rv = CKR_SESSION_READ_ONLY;
 	} else if (o->on_token) {
 		if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
-			rv = tok->ops->destroy_object(tok, o->store_id);
+			rv = cid_slot_note(slot, tok->ops->destroy_object(tok, o->store_id));
 	}
 	if (rv == CKR_OK)
 		obj_remove(slot, o);

@@ -32,6 +32,13 @@ CK_RV cid_session_get(CK_SESSION_HANDLE h, cid_session **out)
 	}
 	if (s == NULL)
 		return CKR_SESSION_HANDLE_INVALID;
+	if (atomic_load(&s->slot->lost)) {
+		cid_slot *slot = s->slot;
+
+		cid_session_put(&s);
+		cid_slot_forget_lost(slot);
+		return CKR_SESSION_HANDLE_INVALID;
+	}
 	*out = s;
 	return CKR_OK;
 }

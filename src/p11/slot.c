@@ -219,6 +219,12 @@ static void forget_token(cid_slot *slot)
 	cid_mutex_unlock(slot->lock);
 }
 
+void cid_slot_forget_lost(cid_slot *slot)
+{
+	if (atomic_exchange(&slot->lost, false))
+		forget_token(slot);
+}
+
 static CK_RV rescan(void)
 {
 	cid_slot **gone;
