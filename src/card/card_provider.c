@@ -115,6 +115,8 @@ static void cp_release(cid_provider *base)
 		return;
 	cid_pcsc_free(&p->pcsc);
 	forget(p->known, p->nknown);
+	/* C_Finalize gives everything back, card contents included. */
+	cid_card_cache_clear();
 	pthread_mutex_destroy(&p->lock);
 	free(p);
 }
