@@ -118,6 +118,7 @@ void card_forget_login(card_token *t);
 /* card_login.c */
 CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);
 CK_RV card_logout(cid_token *tok);
+CK_RV card_check_login(cid_token *tok, bool *user);
 CK_RV card_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32]);
 CK_RV card_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len);
 CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,

@@ -186,3 +186,18 @@ CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 	card_end(t);
 	return rv;
 }
+
+/* Taking the card is enough to learn of a reset by another program (PC/SC
+ * reports it when the transaction begins); card_begin then re-selects the
+ * application and forgets the login, and no APDU is sent otherwise. */
+CK_RV card_check_login(cid_token *tok, bool *user)
+{
+	card_token *t = (card_token *)tok;
+	CK_RV rv = card_begin(t, NULL);
+
+	if (rv != CKR_OK)
+		return rv;
+	*user = t->who == CARD_USER;
+	card_end(t);
+	return CKR_OK;
+}

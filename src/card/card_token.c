@@ -273,6 +273,7 @@ static const struct cid_token_ops card_token_ops = {
 	.destroy_object = card_destroy_object,
 	.key_op = card_key_op,
 	.generate_keypair = card_generate_keypair,
+	.check_login = card_check_login,
 	/* No random: GET CHALLENGE is not part of PIV, so the host RNG serves. */
 	.random = NULL,
 	.release = card_release,

@@ -179,6 +179,10 @@ static inline CK_RV cid_slot_note(cid_slot *slot, CK_RV rv)
 		atomic_store(&slot->lost, true);
 	return rv;
 }
+/* With slot->lock held: drops the front's user login when the token says
+ * it no longer holds (a card reset elsewhere), so that C_GetSessionInfo
+ * and C_Login tell the truth. */
+void cid_slot_check_login(cid_slot *slot);
 /* Ends the sessions, login and objects of a slot whose token was lost
  * (no lock held). */
 void cid_slot_forget_lost(cid_slot *slot);

@@ -43,6 +43,7 @@ static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin,
 	cid_token *tok;
 	CK_RV rv;
 
+	cid_slot_check_login(slot);
 	if (slot->login == who)
 		return CKR_USER_ALREADY_LOGGED_IN;
 	if (slot->login != CID_NO_USER)

@@ -370,6 +370,7 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 	pInfo->slotID = s->slot->id;
 	pInfo->flags = s->flags;
 	cid_mutex_lock(s->slot->lock);
+	cid_slot_check_login(s->slot);
 	pInfo->state = cid_session_state(s);
 	cid_mutex_unlock(s->slot->lock);
 	cid_session_put(&s);

@@ -219,6 +219,20 @@ static void forget_token(cid_slot *slot)
 	cid_mutex_unlock(slot->lock);
 }
 
+void cid_slot_check_login(cid_slot *slot)
+{
+	bool user = true;
+
+	if (slot->login != CKU_USER || slot->token == NULL || slot->token->ops->check_login == NULL)
+		return;
+	if (cid_slot_note(slot, slot->token->ops->check_login(slot->token, &user)) != CKR_OK || user)
+		return;
+	CID_INFO("slot %lu: the token no longer holds the user login (reset elsewhere)", slot->id);
+	slot->login = CID_NO_USER;
+	slot->admin = false;
+	(void)cid_objs_login_changed(slot);
+}
+
 void cid_slot_forget_lost(cid_slot *slot)
 {
 	if (atomic_exchange(&slot->lost, false))

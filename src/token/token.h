@@ -85,6 +85,11 @@ struct cid_token_ops {
 	CK_RV (*generate_keypair)(cid_token *t, CK_MECHANISM_TYPE mech, cid_attrs *pub, cid_attrs *priv,
 	                          uint64_t *pub_id, uint64_t *priv_id);
 
+	/* Whether the user login still holds.  A card reset by another
+	 * program forgets it; the backend notices, re-selects its
+	 * application, and says so here, so that the login state the
+	 * front reports stays true.  NULL: logins never end by themselves. */
+	CK_RV (*check_login)(cid_token *t, bool *user);
 	/* Random bytes from the token (NULL: the front uses the host RNG). */
 	CK_RV (*random)(cid_token *t, uint8_t *buf, size_t len);
 
