@@ -100,6 +100,31 @@ int th_teardown(void **state)
 	return 0;
 }
 
+void *th_group_new(size_t size)
+{
+	void *fixture = calloc(1, size);
+	void *envp = NULL;
+
+	assert_non_null(fixture);
+	assert_int_equal(0, th_setup(&envp));
+	/* A pointer to a struct, converted, points to its first member. */
+	*(th_env **)fixture = envp;
+	return fixture;
+}
+
+int th_group_teardown(void **state)
+{
+	void *envp;
+
+	if (*state == NULL)
+		return 0;
+	envp = *(th_env **)*state;
+	th_teardown(&envp);
+	free(*state);
+	*state = NULL;
+	return 0;
+}
+
 static CK_SLOT_ID *slots(th_env *env, CK_ULONG *n)
 {
 	CK_SLOT_ID *list;

@@ -50,6 +50,13 @@ CK_OBJECT_HANDLE th_find_one(th_env *env, CK_SESSION_HANDLE s, CK_ATTRIBUTE *tmp
 void th_keypair(th_env *env, CK_SESSION_HANDLE s, const char *kind, const char *label,
                 CK_OBJECT_HANDLE *pub, CK_OBJECT_HANDLE *priv);
 
+/* Group fixtures: a test's own struct whose FIRST member is `th_env *env`.
+ * th_group_new allocates size zeroed bytes and sets that member up as
+ * th_setup does; th_group_teardown is the matching cmocka group teardown
+ * (state points at the fixture). */
+void *th_group_new(size_t size);
+int th_group_teardown(void **state);
+
 /* Blank-padded PKCS#11 label from a C string. */
 void th_pad(CK_UTF8CHAR *dst, size_t n, const char *src);
 

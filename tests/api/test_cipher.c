@@ -31,11 +31,7 @@ static void gen_rsa(fx *x, CK_BBOOL decrypt, CK_OBJECT_HANDLE *pub, CK_OBJECT_HA
 
 static int group_setup(void **state)
 {
-	void *envp = NULL;
-	fx *x = calloc(1, sizeof(*x));
-	assert_non_null(x);
-	th_setup(&envp);
-	x->env = envp;
+	fx *x = th_group_new(sizeof(*x));
 	x->f = x->env->f;
 	x->s = th_user_session(x->env, th_new_token(x->env, "cipher"));
 	gen_rsa(x, CK_TRUE, &x->pub, &x->priv);
@@ -47,11 +43,8 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	fx *x = *state;
-	void *envp = x->env;
 	EVP_PKEY_free(x->pk);
-	th_teardown(&envp);
-	free(x);
-	return 0;
+	return th_group_teardown(state);
 }
 
 /* OpenSSL encryption; oaep_md NULL selects PKCS#1 v1.5 padding. */

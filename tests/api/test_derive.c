@@ -29,26 +29,13 @@ static void gen_ec(fx *x, const CK_BYTE *oid, CK_ULONG oidlen, CK_BBOOL derive,
 
 static int group_setup(void **state)
 {
-	void *envp = NULL;
-	fx *x = calloc(1, sizeof(*x));
-	assert_non_null(x);
-	th_setup(&envp);
-	x->env = envp;
+	fx *x = th_group_new(sizeof(*x));
 	x->f = x->env->f;
 	x->s = th_user_session(x->env, th_new_token(x->env, "derive"));
 	gen_ec(x, oid_p256, sizeof(oid_p256), CK_TRUE, &x->a_pub, &x->a_priv);
 	gen_ec(x, oid_p256, sizeof(oid_p256), CK_TRUE, &x->b_pub, &x->b_priv);
 	gen_ec(x, oid_p384, sizeof(oid_p384), CK_TRUE, &x->c_pub, &x->c_priv);
 	*state = x;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	fx *x = *state;
-	void *envp = x->env;
-	th_teardown(&envp);
-	free(x);
 	return 0;
 }
 
@@ -196,5 +183,5 @@ int main(void)
 		cmocka_unit_test(test_openssl_peer),
 		cmocka_unit_test(test_refusals),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
 }

@@ -26,24 +26,11 @@ static const struct { CK_MECHANISM_TYPE mech; const char *hex; } abc[] = {
 
 static int group_setup(void **state)
 {
-	void *envp = NULL;
-	fx *x = calloc(1, sizeof(*x));
-	assert_non_null(x);
-	th_setup(&envp);
-	x->env = envp;
+	fx *x = th_group_new(sizeof(*x));
 	x->f = x->env->f;
 	x->slot = th_new_token(x->env, "digest");
 	CK(x->f->C_OpenSession(x->slot, CKF_SERIAL_SESSION, NULL, NULL, &x->s));
 	*state = x;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	fx *x = *state;
-	void *envp = x->env;
-	th_teardown(&envp);
-	free(x);
 	return 0;
 }
 
@@ -219,5 +206,5 @@ int main(void)
 		cmocka_unit_test(test_digest_key),
 		cmocka_unit_test(test_random),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
 }

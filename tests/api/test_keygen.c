@@ -23,24 +23,11 @@ static CK_BBOOL yes = CK_TRUE;
 
 static int group_setup(void **state)
 {
-	void *envp = NULL;
-	fx *x = calloc(1, sizeof(*x));
-	assert_non_null(x);
-	th_setup(&envp);
-	x->env = envp;
+	fx *x = th_group_new(sizeof(*x));
 	x->f = x->env->f;
 	x->slot = th_new_token(x->env, "keygen");
 	x->s = th_user_session(x->env, x->slot);
 	*state = x;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	fx *x = *state;
-	void *envp = x->env;
-	th_teardown(&envp);
-	free(x);
 	return 0;
 }
 
@@ -229,5 +216,5 @@ int main(void)
 		cmocka_unit_test(test_refusals),
 		cmocka_unit_test(test_no_half_pairs),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
 }

@@ -22,11 +22,7 @@ static const CK_BYTE msg[] = "The quick brown fox jumps over the lazy dog, many 
 
 static int group_setup(void **state)
 {
-	void *envp = NULL;
-	fx *x = calloc(1, sizeof(*x));
-	assert_non_null(x);
-	th_setup(&envp);
-	x->env = envp;
+	fx *x = th_group_new(sizeof(*x));
 	x->f = x->env->f;
 	CK_SLOT_ID slot = th_new_token(x->env, "sign");
 	x->s = th_user_session(x->env, slot);
@@ -36,15 +32,6 @@ static int group_setup(void **state)
 	th_keypair(x->env, x->s, "p384", "p384", &x->p384_pub, &x->p384_priv);
 	th_keypair(x->env, x->s, "ed25519", "ed", &x->ed_pub, &x->ed_priv);
 	*state = x;
-	return 0;
-}
-
-static int group_teardown(void **state)
-{
-	fx *x = *state;
-	void *envp = x->env;
-	th_teardown(&envp);
-	free(x);
 	return 0;
 }
 
@@ -433,5 +420,5 @@ int main(void)
 		cmocka_unit_test(test_always_authenticate),
 		cmocka_unit_test(test_private_key_needs_login),
 	};
-	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+	return cmocka_run_group_tests(tests, group_setup, th_group_teardown);
 }
