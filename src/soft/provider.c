@@ -18,10 +18,24 @@
 #define FREE_KEY "new"
 #define CREATE_ATTEMPTS 8
 
+/* A file once found to be a token stays one: tokens are created under a
+ * temporary name and renamed into place, so new content is a new inode. */
+typedef struct probed_file {
+	char *name;
+	dev_t dev;
+	ino_t ino;
+} probed_file;
+
 typedef struct soft_provider {
 	cid_provider base;
 	char *dir;
 	uint32_t kdf_cost;
+	/* Files already probed as tokens.  C_WaitForSlotEvent scans ten
+	 * times a second; opening every database each time would cost a
+	 * SQLite open per token per scan.  Scans are serialised by the
+	 * front, so this needs no lock of its own. */
+	probed_file *probed;
+	size_t nprobed;
 } soft_provider;
 
 /* A token's key is its file name: never a path, never hidden, always ours. */
@@ -98,6 +112,45 @@ static bool probe(const char *path)
 	return rv == CKR_OK;
 }
 
+static bool known_token(const soft_provider *p, const char *name, const struct stat *sb)
+{
+	for (size_t i = 0; i < p->nprobed; i++)
+		if (p->probed[i].dev == sb->st_dev && p->probed[i].ino == sb->st_ino &&
+		    strcmp(p->probed[i].name, name) == 0)
+			return true;
+	return false;
+}
+
+/* Forgetting is harmless (the file is probed again), so a failed
+ * allocation only costs the next scan. */
+static void remember_token(probed_file **list, size_t *n, const char *name, const struct stat *sb)
+{
+	probed_file *v = realloc(*list, (*n + 1) * sizeof(*v));
+	char *copy = strdup(name);
+
+	if (v != NULL)
+		*list = v;
+	if (v == NULL || copy == NULL) {
+		free(copy);
+		return;
+	}
+	v[(*n)++] = (probed_file){ copy, sb->st_dev, sb->st_ino };
+}
+
+static void free_probed(probed_file *list, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(list[i].name);
+	free(list);
+}
+
+static void forget_probed(soft_provider *p)
+{
+	free_probed(p->probed, p->nprobed);
+	p->probed = NULL;
+	p->nprobed = 0;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(*(char *const *)a, *(char *const *)b);
@@ -109,6 +162,8 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
+	probed_file *seen = NULL;
+	size_t nseen = 0;
 	CK_RV rv = CKR_OK;
 	DIR *d;
 
@@ -132,7 +187,9 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 			rv = CKR_HOST_MEMORY;
 			break;
 		}
-		if (probe(path)) {
+		if (known_token(p, de->d_name, &sb) || probe(path)) {
+			/* Only what this scan saw is kept: deleted tokens go. */
+			remember_token(&seen, &nseen, de->d_name, &sb);
 			if (n == cap) {
 				size_t ncap = cap ? 2 * cap : 8;
 				char **nv = realloc(names, ncap * sizeof(*nv));
@@ -154,6 +211,9 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 		free(path);
 	}
 	closedir(d);
+	free_probed(p->probed, p->nprobed);
+	p->probed = seen;
+	p->nprobed = nseen;
 	/* Sorted, so that every scan reports the same places in the same order. */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
@@ -344,6 +404,7 @@ static void soft_provider_release(cid_provider *prov)
 
 	if (p == NULL)
 		return;
+	forget_probed(p);
 	free(p->dir);
 	free(p);
 }
