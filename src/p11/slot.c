@@ -216,6 +216,10 @@ static void forget_token(cid_slot *slot)
 		slot->token->ops->release(slot->token);
 		slot->token = NULL;
 	}
+	/* Closing the sessions above may have asked the removed token for
+	 * something and been told it is gone; that news is about the token
+	 * just forgotten, not about the next one in the slot. */
+	atomic_store(&slot->lost, false);
 	cid_mutex_unlock(slot->lock);
 }
 

@@ -5,7 +5,8 @@
  *   apdu <row> <count>
  *
  * with rows cold_start, find_certs, login, sign_rsa, sign_p256,
- * find_certs_warm, sign_rsa_warm, sign_p256_warm and total.  Other lines:
+ * find_certs_warm, sign_rsa_warm, sign_p256_warm, token_info_warm and
+ * total.  Other lines:
  * "module PATH", "slot ID DESCRIPTION", "certs N", and "error STEP RV"
  * (exit 1) when a call fails.
  *
@@ -236,6 +237,9 @@ int main(int argc, char **argv)
 	row("sign_rsa_warm");
 	sign_p256(s, pin);
 	row("sign_p256_warm");
+	/* What an application polling the token costs once all is known. */
+	check("C_GetTokenInfo", f->C_GetTokenInfo(slot, &ti));
+	row("token_info_warm");
 
 	printf("apdu total %lu\n", total);
 	check("C_CloseSession", f->C_CloseSession(s));
