@@ -726,6 +726,28 @@ static void test_login_user(void **state)
 	assert_int_equal(CKS_RO_PUBLIC_SESSION, si.state);
 }
 
+/* Another program resets the card under a logged-in session: the card
+ * forgets the passcode, so the session must stop claiming a user login,
+ * and logging in again must work rather than say "already logged in". */
+static void test_reset_elsewhere(void **state)
+{
+	CK_SESSION_HANDLE s;
+	CK_SESSION_INFO si;
+
+	(void)state;
+	s = user_session(false);
+	CK(F->C_GetSessionInfo(s, &si));
+	assert_int_equal(CKS_RO_USER_FUNCTIONS, si.state);
+	if (system("opensc-tool -r 0 --reset >/dev/null 2>&1") != 0)
+		fail_msg("opensc-tool could not reset the card");
+	CK(F->C_GetSessionInfo(s, &si));
+	assert_int_equal(CKS_RO_PUBLIC_SESSION, si.state);
+	CK(login(s, CKU_USER, USER_PIN));
+	CK(F->C_GetSessionInfo(s, &si));
+	assert_int_equal(CKS_RO_USER_FUNCTIONS, si.state);
+	CK(F->C_Logout(s));
+}
+
 /* P1: a passcode that cannot be right is refused before the card sees it,
  * and costs no try (CONFORMANCE.md: CKR_PIN_INCORRECT). */
 static void test_malformed_passcode(void **state)
@@ -1408,6 +1430,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_objects, after_each),
 		cmocka_unit_test_teardown(test_cold_listing, after_each),
 		cmocka_unit_test_teardown(test_login_user, after_each),
+		cmocka_unit_test_teardown(test_reset_elsewhere, after_each),
 		cmocka_unit_test_teardown(test_malformed_passcode, after_each),
 		cmocka_unit_test_teardown(test_lockout, after_each),
 		cmocka_unit_test_teardown(test_unblock, after_each),
