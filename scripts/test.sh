@@ -7,8 +7,11 @@
 #
 # Passes:
 #   1. build/       default build (debugoptimized); every suite:
-#                   unit, api and interop (pkcs11-tool, OpenSSL engine,
-#                   GnuTLS p11tool driving the built module).
+#                   unit, api, interop (pkcs11-tool, OpenSSL engine,
+#                   GnuTLS p11tool driving the built module) and card
+#                   (a private pcscd with the virtual card: careid's
+#                   module, OpenSC, ykcs11, protocol fuzzing, APDU counts;
+#                   these need root and report SKIP without it).
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build.
 #                   unit and api run as they are (their executables carry
 #                   the sanitizers).  The interop scripts run programs that
@@ -17,7 +20,8 @@
 #                   runtimes in LD_PRELOAD and leak detection off (the
 #                   clients' own leaks are not ours to report).  p11tool is
 #                   left out there: it hangs at exit under a preloaded
-#                   libasan, with any module.
+#                   libasan, with any module.  The careid card test
+#                   runs there too.
 #   3. valgrind     the unit suite (but test_crypto, slow there and covered
 #                   by pass 2) and two API tests of pass 1 under valgrind
 #                   (memcheck; definite leaks are errors).
@@ -125,15 +129,17 @@ pass_asan() {
 	done
 	# Interop tests but p11tool: GnuTLS's p11tool (through p11-kit's exit
 	# handler) deadlocks at exit whenever libasan is preloaded, whatever
-	# module it loads, so it runs in pass 1 only.
+	# module it loads, so it runs in pass 1 only.  The careid card test
+	# joins them: its program is built with the sanitizers, and the
+	# clients it runs beside it (pkcs11-tool, opensc-tool) are not.
 	mapfile -t names < <(meson test -C "$dir" --list 2>/dev/null |
-		awk -F' / ' '$1 ~ /interop/ && $NF != "p11tool" { print $NF }')
+		awk -F' / ' '($1 ~ /interop/ && $NF != "p11tool") || $NF == "card_careid" { print $NF }')
 	if ((${#names[@]} == 0)); then
 		return 0
 	fi
 	# --wrap's env runs after meson's own test environment is applied, so
 	# these settings win over the ASAN_OPTIONS given in tests/meson.build.
-	meson_pass "build-asan/ interop (preload)" "$dir" --timeout-multiplier 0.5 \
+	meson_pass "build-asan/ interop+card (preload)" "$dir" --timeout-multiplier 0.5 \
 		--wrap="env LD_PRELOAD='$preload' ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1" \
 		"${names[@]}"
 }
