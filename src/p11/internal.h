@@ -3,12 +3,14 @@
  * Files and what they hold:
  *   module.c      C_Initialize, C_Finalize, C_GetInfo, fork detection, cid_enter
  *   interface.c   function lists, C_GetFunctionList, C_GetInterfaceList, C_GetInterface
- *   slot.c        slot table; C_GetSlotList/SlotInfo/TokenInfo, C_InitToken,
- *                 C_GetMechanismList/Info, C_WaitForSlotEvent
+ *   slot.c        slot table, scans, removal; C_GetSlotList/SlotInfo,
+ *                 C_WaitForSlotEvent
+ *   token_api.c   C_GetTokenInfo, C_InitToken, C_GetMechanismList/Info
  *   session.c     session table; C_OpenSession ... C_GetSessionInfo,
  *                 C_Get/SetOperationState
  *   login.c       C_Login, C_LoginUser, C_Logout, C_InitPIN, C_SetPIN
- *   objstore.c    per-slot object cache, handles, refcounts (cid_obj_*)
+ *   objstore.c    per-slot object cache, handles, refcounts, loading (cid_obj_*)
+ *   obj_create.c  creating (templates, key pairs a token generates) and destroying
  *   attr_rules.c  defaults and consistency rules for object attributes
  *   object_api.c  C_CreateObject ... C_FindObjectsFinal
  *   crypto_api.c  C_Encrypt* ... C_VerifyRecover*, C_Digest*, C_SessionCancel
@@ -187,6 +189,14 @@ void cid_slot_check_login(cid_slot *slot);
  * (no lock held). */
 void cid_slot_forget_lost(cid_slot *slot);
 void cid_slots_free(bool abandon);
+/* Presence and free-place state as of the last scan (takes slots_lock). */
+bool cid_slot_present(cid_slot *s);
+bool cid_slot_is_free_place(cid_slot *s);
+/* A token was created in the free place: the slot follows it to its new
+ * place key (taken over), and the next scan reports a new free place. */
+void cid_slot_moved_to(cid_slot *slot, char *new_key);
+/* Blank-padded PKCS#11 text field (src may be NULL). */
+void cid_pad(void *dst, size_t n, const char *src);
 /* Called by C_Finalize after bumping finalize_gen: returns once no thread
  * is inside C_WaitForSlotEvent any more (they leave within one poll). */
 void cid_slots_stop_waits(void);

@@ -61,5 +61,11 @@ bool cid_attrs_equal(const cid_attrs *a, const cid_attrs *b);
 /* objstore.c: whether the object may be seen in the slot's login state
  * (slot->lock held). */
 bool cid_obj_visible(const cid_object *o);
+/* A new object taking over attrs (left empty); NULL when out of memory. */
+cid_object *cid_obj_alloc(cid_slot *slot, cid_attrs *attrs);
+/* Gives the object a fresh handle in the slot's map (slot->lock held). */
+CK_RV cid_obj_insert(cid_slot *slot, cid_object *o);
+/* Ends the object's life in the cache; holders of references keep it. */
+void cid_obj_remove(cid_slot *slot, cid_object *o);
 
 #endif
