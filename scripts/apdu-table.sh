@@ -25,19 +25,10 @@ if [ "${1:-}" = "--inside" ]; then
 	# The card restarted from the fresh state: the same chip, just powered
 	# on, with no PIN verified and a count that starts at zero.
 	fresh_card() {
-		local p
-		p=$(card_pid)
-		if [ -n "$p" ]; then
-			kill -TERM "$p"
-			while [ -e "$CAREID_RIG_DIR/vcard.pid" ] && kill -0 "$p" 2>/dev/null; do
-				sleep 0.05
-			done
-		fi
-		card_wait_absent 10 || return 1
+		card_stop || return 1
 		cp "$work/card.fresh" "$CAREID_STATE" || return 1
 		rm -f "$CAREID_COUNT_FILE"
-		"$CAREID_RIG_DIR/start-vcard.sh" &
-		card_wait_present 15
+		card_start
 	}
 
 	printf 'card_readers = yes\nsoft_tokens = no\n' > "$work/careid.conf"

@@ -57,6 +57,21 @@ static CK_RV tmpl_expect(const CK_ATTRIBUTE *t, CK_ULONG n, CK_ATTRIBUTE_TYPE ty
 	return CKR_OK;
 }
 
+/* Both templates may restate, but not contradict, the class and key type
+ * of the pair being made. */
+static CK_RV pair_templates_agree(CK_KEY_TYPE kt, const CK_ATTRIBUTE *pt, CK_ULONG pn,
+                                  const CK_ATTRIBUTE *vt, CK_ULONG vn)
+{
+	CK_RV rv = tmpl_expect(pt, pn, CKA_CLASS, CKO_PUBLIC_KEY);
+	if (rv == CKR_OK)
+		rv = tmpl_expect(pt, pn, CKA_KEY_TYPE, kt);
+	if (rv == CKR_OK)
+		rv = tmpl_expect(vt, vn, CKA_CLASS, CKO_PRIVATE_KEY);
+	if (rv == CKR_OK)
+		rv = tmpl_expect(vt, vn, CKA_KEY_TYPE, kt);
+	return rv;
+}
+
 static CK_RV tmpl_check_args(const CK_ATTRIBUTE *t, CK_ULONG n)
 {
 	if (t == NULL && n != 0)
@@ -126,13 +141,7 @@ static CK_RV make_pair_attrs(CK_MECHANISM_TYPE mech, const CK_ATTRIBUTE *pt, CK_
 		return CKR_MECHANISM_INVALID;
 	}
 	/* Template conflicts first: generating RSA-4096 takes seconds. */
-	CK_RV rv = tmpl_expect(pt, pn, CKA_CLASS, CKO_PUBLIC_KEY);
-	if (rv == CKR_OK)
-		rv = tmpl_expect(pt, pn, CKA_KEY_TYPE, kt);
-	if (rv == CKR_OK)
-		rv = tmpl_expect(vt, vn, CKA_CLASS, CKO_PRIVATE_KEY);
-	if (rv == CKR_OK)
-		rv = tmpl_expect(vt, vn, CKA_KEY_TYPE, kt);
+	CK_RV rv = pair_templates_agree(kt, pt, pn, vt, vn);
 	if (rv == CKR_OK)
 		rv = generate(kt, pt, pn, pub, priv);
 	for (size_t i = 0; rv == CKR_OK && i < sizeof(shared_public) / sizeof(shared_public[0]); i++) {
@@ -161,13 +170,7 @@ static CK_RV keypair_on_token(cid_session *s, const CK_MECHANISM *m, const CK_AT
 
 	if (kt == (CK_KEY_TYPE)-1)
 		return CKR_MECHANISM_INVALID;
-	rv = tmpl_expect(pt, pn, CKA_CLASS, CKO_PUBLIC_KEY);
-	if (rv == CKR_OK)
-		rv = tmpl_expect(pt, pn, CKA_KEY_TYPE, kt);
-	if (rv == CKR_OK)
-		rv = tmpl_expect(vt, vn, CKA_CLASS, CKO_PRIVATE_KEY);
-	if (rv == CKR_OK)
-		rv = tmpl_expect(vt, vn, CKA_KEY_TYPE, kt);
+	rv = pair_templates_agree(kt, pt, pn, vt, vn);
 	if (rv == CKR_OK)
 		rv = add_common(&pub, CKO_PUBLIC_KEY, kt, m->mechanism);
 	if (rv == CKR_OK)

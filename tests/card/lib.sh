@@ -42,9 +42,9 @@ card_insert() {
 	kill -USR1 "$(card_pid)" && card_wait_present 10
 }
 
-# Stop the card process and start a new one on the same state file: what
-# survives this is what the chip keeps.
-card_restart() {
+# Stop the card process (it saves its state) and wait until the reader is
+# empty.
+card_stop() {
 	local p
 	p=$(card_pid)
 	if [ -n "$p" ]; then
@@ -53,9 +53,19 @@ card_restart() {
 			sleep 0.05
 		done
 	fi
-	card_wait_absent 10 || return 1
+	card_wait_absent 10
+}
+
+# Start a card process on the rig's state file and wait until it is seen.
+card_start() {
 	"$CAREID_RIG_DIR/start-vcard.sh" &
 	card_wait_present 15
+}
+
+# Stop the card process and start a new one on the same state file: what
+# survives this is what the chip keeps.
+card_restart() {
+	card_stop && card_start
 }
 
 # Number of APDUs the running card has served so far.
