@@ -21,7 +21,7 @@
 #                   clients' own leaks are not ours to report).  p11tool is
 #                   left out there: it hangs at exit under a preloaded
 #                   libasan, with any module.  The careid card test
-#                   runs there too.
+#                   and the card fuzz pass run there too.
 #   3. valgrind     the unit suite (but test_crypto, slow there and covered
 #                   by pass 2) and two API tests of pass 1 under valgrind
 #                   (memcheck; definite leaks are errors).
@@ -129,11 +129,12 @@ pass_asan() {
 	done
 	# Interop tests but p11tool: GnuTLS's p11tool (through p11-kit's exit
 	# handler) deadlocks at exit whenever libasan is preloaded, whatever
-	# module it loads, so it runs in pass 1 only.  The careid card test
-	# joins them: its program is built with the sanitizers, and the
-	# clients it runs beside it (pkcs11-tool, opensc-tool) are not.
+	# module it loads, so it runs in pass 1 only.  Two card tests join
+	# them: careid's (its program is built with the sanitizers, the
+	# clients it runs beside it are not) and the fuzz pass, whose target,
+	# the virtual card, is then a sanitized build.
 	mapfile -t names < <(meson test -C "$dir" --list 2>/dev/null |
-		awk -F' / ' '($1 ~ /interop/ && $NF != "p11tool") || $NF == "card_careid" { print $NF }')
+		awk -F' / ' '($1 ~ /interop/ && $NF != "p11tool") || $NF == "card_careid" || $NF == "card_fuzz" { print $NF }')
 	if ((${#names[@]} == 0)); then
 		return 0
 	fi

@@ -232,7 +232,9 @@ static void serve(struct vc_card *c, const uint8_t *in, size_t n, struct vc_buf 
 			put_sw(out, SW_WRONG_LENGTH);
 			return;
 		}
-		memcpy(c->chain + c->chain_len, a.data, a.lc);
+		/* A link without data (Lc absent) has no data pointer. */
+		if (a.lc > 0)
+			memcpy(c->chain + c->chain_len, a.data, a.lc);
 		c->chain_len += a.lc;
 		put_sw(out, SW_OK);
 		return;
@@ -244,7 +246,8 @@ static void serve(struct vc_card *c, const uint8_t *in, size_t n, struct vc_buf 
 			put_sw(out, SW_WRONG_LENGTH);
 			return;
 		}
-		memcpy(c->chain + c->chain_len, a.data, a.lc);
+		if (a.lc > 0)
+			memcpy(c->chain + c->chain_len, a.data, a.lc);
 		c->chain_len += a.lc;
 		a.data = c->chain;
 		a.lc = c->chain_len;
