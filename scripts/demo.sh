@@ -10,7 +10,11 @@
 #      subject "O=careid demo, OU=people, CN=<12-digit UUID>", and stores it
 #      on the token next to the key (same CKA_ID),
 #   5. lists the token and its objects, signs data on the token and
-#      verifies the signature with openssl against the certificate.
+#      verifies the signature with openssl against the certificate,
+#   6. does the same with a card: the project's virtual Care Identity card
+#      in a private pcscd (scripts/demo-card.sh inside tests/card/rig.sh).
+#      That needs root (a mount namespace); elsewhere it is skipped and
+#      the summary says so.
 #
 # The passcodes below are demo values, printed on purpose.  Nothing outside
 # the temporary directory is touched; set CAREID_DEMO_KEEP=1 to keep it.
@@ -29,6 +33,7 @@ KEY_LABEL="Authentication"
 WORK=""
 PASSED=()
 FAILED=()
+SKIPPED=()
 
 say() {
 	printf '\n==> %s\n' "$*"
@@ -52,6 +57,9 @@ summary() {
 	done
 	for item in "${FAILED[@]}"; do
 		printf 'FAIL  %s\n' "$item"
+	done
+	for item in "${SKIPPED[@]}"; do
+		printf 'SKIP  %s\n' "$item"
 	done
 	if ((${#FAILED[@]} == 0)); then
 		printf 'RESULT: PASS (%d checks)\n' "${#PASSED[@]}"
@@ -97,8 +105,8 @@ build() {
 	if [[ ! -f "$BUILD_DIR/build.ninja" ]]; then
 		meson setup "$BUILD_DIR" "$REPO"
 	fi
-	# The demo needs only the module, not the test programs.
-	ninja -C "$BUILD_DIR" src/careid-pkcs11.so
+	# The demo needs only the module and the virtual card.
+	ninja -C "$BUILD_DIR" src/careid-pkcs11.so src/vcard/careid-vcard
 	[[ -f "$MODULE" ]] || { echo "module not built: $MODULE" >&2; return 1; }
 }
 
@@ -239,6 +247,29 @@ sign_on_token() {
 		echo "signature: $(stat -c %s "$WORK/data.sig") bytes"
 }
 
+# The card half: 77 from the rig means it cannot run here (not root, no
+# namespaces), which is a skip, not a failure.
+card_demo() {
+	local name="the same on a card: careid-vcard in a private pcscd, listed, signed, verified"
+	local vcard="$BUILD_DIR/src/vcard/careid-vcard" status=0
+	say "$name"
+	if [[ ! -x "$vcard" ]]; then
+		SKIPPED+=("$name (careid-vcard not built: $vcard)")
+		return 0
+	fi
+	CAREID_VCARD="$vcard" "$REPO/tests/card/rig.sh" -- \
+		bash "$REPO/scripts/demo-card.sh" "$MODULE" || status=$?
+	case $status in
+	0) PASSED+=("$name") ;;
+	77) SKIPPED+=("$name (the PC/SC rig needs root and a mount namespace)") ;;
+	*)
+		FAILED+=("$name")
+		summary
+		exit 1
+		;;
+	esac
+}
+
 verify_with_openssl() {
 	openssl x509 -in "$WORK/auth.pem" -noout -pubkey >"$WORK/cert-pub.pem" &&
 		openssl dgst -sha256 -verify "$WORK/cert-pub.pem" -signature "$WORK/data.sig" "$WORK/data.txt"
@@ -269,6 +300,7 @@ main() {
 	step "pkcs11-tool -O (after login)" list_objects
 	step "sign data on the token (SHA256-RSA-PKCS)" sign_on_token
 	step "openssl verifies the signature with the certificate's public key" verify_with_openssl
+	card_demo
 
 	summary
 }
