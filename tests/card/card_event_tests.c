@@ -5,6 +5,8 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "../api/th_ossl.h"
@@ -55,6 +57,86 @@ void test_removal_mid_session(void **state)
 	CK(card_sign(s2, find_one(s2, CKO_PRIVATE_KEY, 1), &m, false, card_msg, sizeof(card_msg), sig, &siglen));
 	assert_true(tho_verify(pk, &m, card_msg, sizeof(card_msg), sig, siglen));
 	EVP_PKEY_free(pk);
+}
+
+static CK_SLOT_ID *slot_list(CK_ULONG *n)
+{
+	CK_SLOT_ID *v;
+
+	CK(F->C_GetSlotList(CK_FALSE, NULL, n));
+	v = calloc(*n + 1, sizeof(*v));
+	assert_non_null(v);
+	CK(F->C_GetSlotList(CK_FALSE, v, n));
+	return v;
+}
+
+/* The slot whose description starts with name and that holds a token,
+ * or CK_INVALID_HANDLE-like -1 when there is none. */
+static CK_SLOT_ID slot_named_with_token(const CK_SLOT_ID *v, CK_ULONG n, const char *name)
+{
+	CK_SLOT_INFO si;
+
+	for (CK_ULONG i = 0; i < n; i++) {
+		CK(F->C_GetSlotInfo(v[i], &si));
+		if (memcmp(si.slotDescription, name, strlen(name)) == 0 && (si.flags & CKF_TOKEN_PRESENT))
+			return v[i];
+	}
+	return (CK_SLOT_ID)-1;
+}
+
+/* A reader that appears while the module is loaded becomes a new slot on
+ * the next C_GetSlotList(…, NULL, …), and the slots already handed out
+ * keep their ids.  pcscd learns of a new reader only when it starts, so it
+ * is restarted with the card's reader renamed, which the module also has
+ * to live through: the old slots stay, without a token, and the card is
+ * usable in the new one.  Back under its first name, the card is in its
+ * first slot again. */
+void test_new_reader(void **state)
+{
+	static const char added[] = "careid added reader";
+	CK_MECHANISM m = { CKM_SHA256_RSA_PKCS, NULL, 0 };
+	CK_SLOT_ID *before, *after, *back, card_slot;
+	CK_ULONG n0, n1, n2;
+	CK_SESSION_HANDLE s;
+	CK_SLOT_INFO si;
+	CK_BYTE sig[512];
+	CK_ULONG siglen = sizeof(sig);
+	EVP_PKEY *pk = cert_key(1);
+
+	(void)state;
+	before = slot_list(&n0);
+	lib_run("pcscd_swap_reader \"careid added reader\"");
+	after = slot_list(&n1);
+	if (n1 <= n0)
+		fail_msg("the new reader gave no new slot (%lu slots before, %lu after)", n0, n1);
+	for (CK_ULONG i = 0; i < n0; i++)
+		if (before[i] != after[i])
+			fail_msg("slot id %lu became %lu when a reader was added", before[i], after[i]);
+	CK(F->C_GetSlotInfo(card_g.slot, &si));
+	assert_false(si.flags & CKF_TOKEN_PRESENT);
+	card_slot = slot_named_with_token(after, n1, added);
+	if (card_slot == (CK_SLOT_ID)-1)
+		fail_msg("no slot of the new reader holds the card");
+	for (CK_ULONG i = 0; i < n0; i++)
+		if (before[i] == card_slot)
+			fail_msg("the new reader took the old slot id %lu", card_slot);
+	CK(F->C_GetSlotInfo(card_slot, &si));
+	assert_true(si.flags & CKF_REMOVABLE_DEVICE);
+	CK(F->C_OpenSession(card_slot, CKF_SERIAL_SESSION, NULL, NULL, &s));
+	CK(card_login(s, CKU_USER, USER_PIN));
+	CK(card_sign(s, find_one(s, CKO_PRIVATE_KEY, 1), &m, false, card_msg, sizeof(card_msg), sig, &siglen));
+	assert_true(tho_verify(pk, &m, card_msg, sizeof(card_msg), sig, siglen));
+	CK(F->C_CloseSession(s));
+	EVP_PKEY_free(pk);
+
+	lib_run("pcscd_restore_reader");
+	back = slot_list(&n2);
+	assert_int_equal(n1, n2);
+	if (!wait_token(true, 10))
+		fail_msg("the card is not back in its first slot %lu", card_g.slot);
+	free(before);
+	free(after);
+	free(back);
 }
 
 /* Takes the events earlier tests caused. */

@@ -35,6 +35,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_admin_keygen_and_cert, after_each),
 		cmocka_unit_test_teardown(test_ecdh_derive, after_each),
 		cmocka_unit_test_teardown(test_removal_mid_session, after_each),
+		cmocka_unit_test_teardown(test_new_reader, after_each),
 		cmocka_unit_test_teardown(test_wait_event_nonblocking, after_each),
 		cmocka_unit_test_teardown(test_wait_event_blocking, after_each),
 		cmocka_unit_test_teardown(test_finalize_ends_wait, after_each),

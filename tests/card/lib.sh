@@ -68,6 +68,53 @@ card_restart() {
 	card_stop && card_start
 }
 
+# Is the card in a reader whose name contains $1?
+card_present_in() {
+	opensc-tool -l 2>/dev/null | grep -E '[[:space:]]Yes[[:space:]]' | grep -qF "$1"
+}
+
+# Restart the rig's pcscd, which reads its reader files only when it
+# starts, and wait until the card (it reconnects by itself) is seen in a
+# reader whose name contains $1.
+pcscd_restart() {
+	local pid t=150
+	pid=$(tr -d '\0' </run/pcscd/pcscd.pid 2>/dev/null)
+	[ -n "$pid" ] || return 1
+	kill -TERM "$pid"
+	while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
+	# In the foreground of a background shell, so that the rig's cleanup
+	# (which ends whichever pcscd /run/pcscd/pcscd.pid names) stops it.
+	if [ "${CAREID_RIG_DEBUG:-0}" = 1 ]; then
+		pcscd -f -a -d -c "$CAREID_RIG_DIR/conf" >>"$CAREID_RIG_DIR/pcscd.log" 2>&1 &
+	else
+		pcscd -f -c "$CAREID_RIG_DIR/conf" >>"$CAREID_RIG_DIR/pcscd.log" 2>&1 &
+	fi
+	while [ "$t" -gt 0 ]; do
+		card_present_in "$1" && return 0
+		sleep 0.1
+		t=$((t - 1))
+	done
+	return 1
+}
+
+# The card's reader goes away and a reader named $1 appears in its place
+# (same vpcd port, so the card moves into it).  One vpcd reader at a
+# time: the vpcd driver keeps one state per slot number, which two
+# readers in one pcscd would share.
+pcscd_swap_reader() {
+	local conf=$CAREID_RIG_DIR/conf/careid-vpcd
+	[ -e "$CAREID_RIG_DIR/careid-vpcd.orig" ] || cp "$conf" "$CAREID_RIG_DIR/careid-vpcd.orig" || return 1
+	sed "s/^FRIENDLYNAME .*/FRIENDLYNAME \"$1\"/" "$CAREID_RIG_DIR/careid-vpcd.orig" >"$conf" || return 1
+	pcscd_restart "$1"
+}
+
+# Back to the rig's own reader.
+pcscd_restore_reader() {
+	[ -e "$CAREID_RIG_DIR/careid-vpcd.orig" ] || return 0
+	mv "$CAREID_RIG_DIR/careid-vpcd.orig" "$CAREID_RIG_DIR/conf/careid-vpcd" || return 1
+	pcscd_restart "$CAREID_READER" && card_wait_present 15
+}
+
 # Number of APDUs the running card has served so far.
 card_apdu_count() {
 	cat "$CAREID_COUNT_FILE" 2>/dev/null || echo 0

@@ -20,7 +20,8 @@
 #   CAREID_RIG_DIR, CAREID_STATE, CAREID_READER, CAREID_VCARD,
 #   CAREID_VCARD_PIDFILE, CAREID_COUNT_FILE, CAREID_APDU_LOG
 # and can source tests/card/lib.sh for card_remove / card_insert /
-# card_restart / card_wait_present / card_wait_absent.
+# card_restart / card_stop / card_start / card_wait_present / card_wait_absent,
+# and pcscd_swap_reader / pcscd_restore_reader (a new reader, by restarting pcscd).
 # Exit status: the command's, 77 when the rig cannot run here (not root, no
 # namespaces, missing packages), 99 when the rig itself fails.
 set -u
@@ -139,6 +140,9 @@ cleanup() {
 		done
 	fi
 	[ -z "$pcscd_pid" ] || kill -TERM "$pcscd_pid" 2>/dev/null
+	# A test may have restarted pcscd (lib.sh pcscd_add_reader).
+	p=$(tr -d '\0' </run/pcscd/pcscd.pid 2>/dev/null)
+	[ -z "$p" ] || kill -TERM "$p" 2>/dev/null
 	wait 2>/dev/null
 }
 trap cleanup EXIT
