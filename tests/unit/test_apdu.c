@@ -11,120 +11,14 @@
 #include <cmocka.h>
 
 #include "card/apdu.h"
-
-#define MAX_STEPS 16
-
-typedef struct step {
-	uint8_t cmd[700];
-	size_t cmdlen;     /* 0: accept any command */
-	uint8_t resp[600];
-	size_t resplen;
-	CK_RV rv;          /* transport result instead of a response */
-	bool forever;      /* answer this way to every later command */
-} step;
-
-typedef struct fake {
-	cid_card_io base;
-	step s[MAX_STEPS];
-	size_t n, pos;
-	int begins, ends, transmits;
-	CK_RV begin_rv;
-} fake;
-
-static size_t hex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*h) {
-		if (*h == ' ') {
-			h++;
-			continue;
-		}
-		assert_int_equal(1, sscanf(h, "%2x", &v));
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	return n;
-}
-
-static CK_RV f_transmit(cid_card_io *io, const uint8_t *cmd, size_t cmdlen, uint8_t *resp, size_t *resplen)
-{
-	fake *f = (fake *)io;
-	step *s;
-
-	assert_true(f->begins > f->ends);   /* always inside a transaction */
-	assert_true(f->pos < f->n);
-	s = &f->s[f->pos];
-	if (!s->forever)
-		f->pos++;
-	f->transmits++;
-	if (s->cmdlen) {
-		assert_int_equal(s->cmdlen, cmdlen);
-		assert_memory_equal(s->cmd, cmd, cmdlen);
-	}
-	if (s->rv != CKR_OK)
-		return s->rv;
-	assert_true(s->resplen <= *resplen);
-	memcpy(resp, s->resp, s->resplen);
-	*resplen = s->resplen;
-	return CKR_OK;
-}
-
-static CK_RV f_begin(cid_card_io *io)
-{
-	fake *f = (fake *)io;
-
-	if (f->begin_rv != CKR_OK)
-		return f->begin_rv;
-	assert_int_equal(f->begins, f->ends);   /* never nested at the transport */
-	f->begins++;
-	return CKR_OK;
-}
-
-static CK_RV f_end(cid_card_io *io)
-{
-	fake *f = (fake *)io;
-
-	f->ends++;
-	assert_int_equal(f->begins, f->ends);
-	return CKR_OK;
-}
-
-static void f_release(cid_card_io *io)
-{
-	(void)io;
-}
-
-static const struct cid_card_io_ops fops = { f_transmit, f_begin, f_end, f_release };
-
-static void expect(fake *f, const char *cmd, const char *resp)
-{
-	step *s = &f->s[f->n++];
-
-	memset(s, 0, sizeof(*s));
-	s->cmdlen = cmd ? hex(cmd, s->cmd) : 0;
-	s->resplen = hex(resp, s->resp);
-}
-
-static void init(fake *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->base.ops = &fops;
-}
-
-static void done(fake *f)
-{
-	assert_int_equal(f->n, f->pos);
-	assert_int_equal(f->begins, f->ends);
-}
+#include "script_io.h"
 
 /* ---- encoding -------------------------------------------------------------- */
 
 static void enc(const cid_apdu *a, bool ext, const char *want)
 {
 	uint8_t out[80], w[80];
-	size_t n = 0, wn = hex(want, w);
+	size_t n = 0, wn = script_hex(want, w);
 
 	assert_int_equal(CKR_OK, cid_apdu_encode(a, ext, out, sizeof(out), &n));
 	assert_int_equal(wn, n);
@@ -161,21 +55,21 @@ static void test_encode(void **state)
 
 static void test_plain_exchange(void **state)
 {
-	fake f;
+	script_io f;
 	uint8_t r[16];
 	size_t rl = 0;
 	uint16_t sw = 0;
 
 	(void)state;
-	init(&f);
-	expect(&f, "00 FD 00 00 00", "05 07 01 90 00");
+	script_init(&f, true);
+	script_expect(&f, "00 FD 00 00 00", "05 07 01 90 00");
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 0xFD, .le = 256 }, r,
 	                                             sizeof(r), &rl, &sw));
 	assert_int_equal(0x9000, sw);
 	assert_int_equal(3, rl);
 	assert_int_equal(7, r[1]);
 	assert_int_equal(1, f.begins);
-	done(&f);
+	script_done(&f);
 }
 
 static void test_chaining(void **state)
@@ -183,16 +77,16 @@ static void test_chaining(void **state)
 	uint8_t data[600], r[8], want[700];
 	size_t rl = 0, n;
 	uint16_t sw = 0;
-	fake f;
+	script_io f;
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(data); i++)
 		data[i] = (uint8_t)i;
-	init(&f);
+	script_init(&f, true);
 	/* 255 + 255 + 90: the chaining bit on all but the last, Le only there. */
 	for (int b = 0; b < 3; b++) {
 		size_t len = b < 2 ? 255 : 90;
-		step *s = &f.s[f.n++];
+		script_step *s = &f.s[f.n++];
 
 		memset(s, 0, sizeof(*s));
 		n = 0;
@@ -207,7 +101,7 @@ static void test_chaining(void **state)
 			want[n++] = 0x00;
 		memcpy(s->cmd, want, n);
 		s->cmdlen = n;
-		s->resplen = hex("90 00", s->resp);
+		s->resplen = script_hex("90 00", s->resp);
 	}
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false,
 	                                             &(cid_apdu){ .ins = 0xDB, .p1 = 0x3F, .p2 = 0xFF, .data = data,
@@ -215,17 +109,17 @@ static void test_chaining(void **state)
 	                                             r, sizeof(r), &rl, &sw));
 	assert_int_equal(0x9000, sw);
 	assert_int_equal(1, f.begins);   /* the whole chain in one transaction */
-	done(&f);
+	script_done(&f);
 
 	/* A block refused stops the chain with the card's status. */
-	init(&f);
-	expect(&f, NULL, "6A 80");
+	script_init(&f, true);
+	script_expect(&f, NULL, "6A 80");
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false,
 	                                             &(cid_apdu){ .ins = 0xDB, .data = data, .lc = sizeof(data) }, r,
 	                                             sizeof(r), &rl, &sw));
 	assert_int_equal(0x6A80, sw);
 	assert_int_equal(1, f.transmits);
-	done(&f);
+	script_done(&f);
 }
 
 static void test_get_response_loop(void **state)
@@ -233,18 +127,18 @@ static void test_get_response_loop(void **state)
 	uint8_t r[600];
 	size_t rl = 0;
 	uint16_t sw = 0;
-	fake f;
+	script_io f;
 
 	(void)state;
-	init(&f);
-	expect(&f, "00 CB 3F FF 05 5C 03 5F C1 02 00", "AA BB 61 03");
-	expect(&f, "00 C0 00 00 03", "CC DD EE 61 00");
+	script_init(&f, true);
+	script_expect(&f, "00 CB 3F FF 05 5C 03 5F C1 02 00", "AA BB 61 03");
+	script_expect(&f, "00 C0 00 00 03", "CC DD EE 61 00");
 	/* 61 00: 256 bytes (or more) wait; Le 00 asks for them. */
 	{
-		step *s = &f.s[f.n++];
+		script_step *s = &f.s[f.n++];
 
 		memset(s, 0, sizeof(*s));
-		s->cmdlen = hex("00 C0 00 00 00", s->cmd);
+		s->cmdlen = script_hex("00 C0 00 00 00", s->cmd);
 		memset(s->resp, 0x42, 256);
 		s->resp[256] = 0x90;
 		s->resp[257] = 0x00;
@@ -260,7 +154,7 @@ static void test_get_response_loop(void **state)
 	assert_int_equal(0xAA, r[0]);
 	assert_int_equal(0xEE, r[4]);
 	assert_int_equal(0x42, r[260]);
-	done(&f);
+	script_done(&f);
 }
 
 static void test_wrong_le_resend(void **state)
@@ -268,18 +162,18 @@ static void test_wrong_le_resend(void **state)
 	uint8_t r[16];
 	size_t rl = 0;
 	uint16_t sw = 0;
-	fake f;
+	script_io f;
 
 	(void)state;
-	init(&f);
-	expect(&f, "00 F8 00 00 00", "6C 04");
-	expect(&f, "00 F8 00 00 04", "00 01 E2 40 90 00");
+	script_init(&f, true);
+	script_expect(&f, "00 F8 00 00 00", "6C 04");
+	script_expect(&f, "00 F8 00 00 04", "00 01 E2 40 90 00");
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 0xF8, .le = 256 }, r,
 	                                             sizeof(r), &rl, &sw));
 	assert_int_equal(0x9000, sw);
 	assert_int_equal(4, rl);
 	assert_int_equal(0x40, r[3]);
-	done(&f);
+	script_done(&f);
 }
 
 static void test_bounds(void **state)
@@ -287,31 +181,31 @@ static void test_bounds(void **state)
 	uint8_t r[4];
 	size_t rl = 7;
 	uint16_t sw = 0;
-	fake f;
+	script_io f;
 
 	(void)state;
 	/* More data than the caller can take: an error, never an overflow. */
-	init(&f);
-	expect(&f, NULL, "01 02 03 04 05 06 90 00");
+	script_init(&f, true);
+	script_expect(&f, NULL, "01 02 03 04 05 06 90 00");
 	assert_int_equal(CKR_DEVICE_ERROR, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 0xCB, .le = 256 },
 	                                                       r, sizeof(r), &rl, &sw));
-	done(&f);
+	script_done(&f);
 	/* The same across GET RESPONSE pieces. */
-	init(&f);
-	expect(&f, NULL, "01 02 03 61 02");
-	expect(&f, "00 C0 00 00 02", "04 05 90 00");
+	script_init(&f, true);
+	script_expect(&f, NULL, "01 02 03 61 02");
+	script_expect(&f, "00 C0 00 00 02", "04 05 90 00");
 	assert_int_equal(CKR_DEVICE_ERROR, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 0xCB, .le = 256 },
 	                                                       r, sizeof(r), &rl, &sw));
-	done(&f);
+	script_done(&f);
 	/* A response without a status word. */
-	init(&f);
-	expect(&f, NULL, "90");
+	script_init(&f, true);
+	script_expect(&f, NULL, "90");
 	assert_int_equal(CKR_DEVICE_ERROR, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 0xCB }, r,
 	                                                       sizeof(r), &rl, &sw));
-	done(&f);
+	script_done(&f);
 	/* A card that never stops saying "more": bounded. */
-	init(&f);
-	expect(&f, NULL, "61 01");
+	script_init(&f, true);
+	script_expect(&f, NULL, "61 01");
 	f.s[0].forever = true;
 	f.n = 1;
 	{
@@ -331,13 +225,13 @@ static void test_transactions(void **state)
 	uint8_t r[4];
 	size_t rl = 0;
 	uint16_t sw = 0;
-	fake f;
+	script_io f;
 
 	(void)state;
 	/* Nested begin: one transport transaction around both commands. */
-	init(&f);
-	expect(&f, NULL, "90 00");
-	expect(&f, NULL, "90 00");
+	script_init(&f, true);
+	script_expect(&f, NULL, "90 00");
+	script_expect(&f, NULL, "90 00");
 	assert_int_equal(CKR_OK, cid_io_begin(&f.base));
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 1 }, r, 4, &rl, &sw));
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 2 }, r, 4, &rl, &sw));
@@ -347,17 +241,17 @@ static void test_transactions(void **state)
 	assert_int_equal(1, f.ends);
 	cid_io_end(&f.base);   /* unbalanced end: ignored */
 	assert_int_equal(1, f.ends);
-	done(&f);
+	script_done(&f);
 
 	/* A transport failure ends the transaction too. */
-	init(&f);
-	expect(&f, NULL, "");
+	script_init(&f, true);
+	script_expect(&f, NULL, "");
 	f.s[0].rv = CKR_DEVICE_REMOVED;
 	assert_int_equal(CKR_DEVICE_REMOVED, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 1 }, r, 4, &rl, &sw));
-	done(&f);
+	script_done(&f);
 
 	/* No transaction, no command. */
-	init(&f);
+	script_init(&f, true);
 	f.begin_rv = CKR_DEVICE_REMOVED;
 	assert_int_equal(CKR_DEVICE_REMOVED, cid_apdu_transceive(&f.base, false, &(cid_apdu){ .ins = 1 }, r, 4, &rl, &sw));
 	assert_int_equal(0, f.transmits);

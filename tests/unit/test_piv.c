@@ -12,97 +12,26 @@
 
 #include "card/piv.h"
 #include "card/sw.h"
+#include "script_io.h"
 
-#define MAX_STEPS 16
-
-typedef struct step {
-	uint8_t cmd[300];
-	size_t cmdlen;     /* 0: any command */
-	uint8_t resp[300];
-	size_t resplen;
-} step;
-
-typedef struct fake {
-	cid_card_io base;
-	step s[MAX_STEPS];
-	size_t n, pos;
-} fake;
-
-static size_t hex(const char *h, uint8_t *out)
-{
-	size_t n = 0;
-	unsigned v;
-
-	while (*h) {
-		if (*h == ' ') {
-			h++;
-			continue;
-		}
-		assert_int_equal(1, sscanf(h, "%2x", &v));
-		out[n++] = (uint8_t)v;
-		h += 2;
-	}
-	return n;
-}
-
-static CK_RV f_transmit(cid_card_io *io, const uint8_t *cmd, size_t cmdlen, uint8_t *resp, size_t *resplen)
-{
-	fake *f = (fake *)io;
-	step *s;
-
-	assert_true(f->pos < f->n);
-	s = &f->s[f->pos++];
-	if (s->cmdlen) {
-		assert_int_equal(s->cmdlen, cmdlen);
-		assert_memory_equal(s->cmd, cmd, cmdlen);
-	}
-	memcpy(resp, s->resp, s->resplen);
-	*resplen = s->resplen;
-	return CKR_OK;
-}
-
-static CK_RV f_nop(cid_card_io *io)
-{
-	(void)io;
-	return CKR_OK;
-}
-
-static void f_release(cid_card_io *io)
-{
-	(void)io;
-}
-
-static const struct cid_card_io_ops fops = { f_transmit, f_nop, f_nop, f_release };
-
-static fake F;
-
-static void reset_fake(void)
-{
-	memset(&F, 0, sizeof(F));
-	F.base.ops = &fops;
-}
+static script_io F;
 
 static void expect(const char *cmd, const char *resp)
 {
-	step *s;
-
-	assert_true(F.n < MAX_STEPS);
-	s = &F.s[F.n++];
-	s->cmdlen = cmd ? hex(cmd, s->cmd) : 0;
-	s->resplen = hex(resp, s->resp);
+	(void)script_expect(&F, cmd, resp);
 }
 
 static int before(void **state)
 {
 	(void)state;
-	reset_fake();
+	script_init(&F, false);
 	return 0;
 }
 
 static int after(void **state)
 {
 	(void)state;
-	assert_int_equal(F.n, F.pos);   /* every scripted command was sent */
+	script_done(&F);
 	return 0;
 }
 
