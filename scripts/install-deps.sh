@@ -6,7 +6,7 @@ set -euo pipefail
 PACKAGES=(
 	build-essential meson ninja-build pkg-config
 	libssl-dev openssl libsqlite3-dev sqlite3 libcmocka-dev
-	libpcsclite-dev pcscd libp11-kit-dev p11-kit p11-kit-modules
+	libpcsclite-dev pcscd libp11-kit-dev p11-kit p11-kit-modules zlib1g-dev
 	opensc softhsm2 libnss3-tools gnutls-bin libengine-pkcs11-openssl
 	vsmartcard-vpcd ykcs11 valgrind ca-certificates git
 )

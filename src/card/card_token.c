@@ -88,7 +88,7 @@ static CK_RV read_keys(card_token *t, card_data *d)
 {
 	for (size_t i = 0; i < CARD_NKEYS; i++) {
 		card_key *k = &d->keys[i];
-		const uint8_t *der;
+		uint8_t *der = NULL;
 		uint8_t *obj = NULL;
 		size_t len = 0, dl = 0;
 		CK_RV rv = cid_piv_get_data(t->io, cid_piv_cert_tag(k->ref), &obj, &len);
@@ -105,6 +105,7 @@ static CK_RV read_keys(card_token *t, card_data *d)
 			         (unsigned long)rv);
 		if (rv == CKR_OK && k->ref == CID_PIV_KEY_AUTH)
 			card_cert_uuid(k->cert, k->certlen, d->uuid);
+		free(der);
 		free(obj);
 	}
 	return CKR_OK;

@@ -101,10 +101,11 @@ CK_RV cid_piv_metadata(cid_card_io *io, uint8_t ref, uint8_t *out, size_t cap, s
 
 /* ---- structures (card/piv_parse.c) ---- */
 
-/* A certificate object's value: points *der into it.
- * CKR_DATA_INVALID when malformed; CKR_FUNCTION_NOT_SUPPORTED when the
- * certificate is compressed (CertInfo 01): not read, see piv_parse.c. */
-CK_RV cid_piv_cert_der(const uint8_t *obj, size_t len, const uint8_t **der, size_t *derlen);
+/* A certificate object's certificate, allocated (the caller frees it);
+ * a compressed one (CertInfo 01, gzip) comes back decompressed.
+ * CKR_DATA_INVALID when malformed or not decompressible;
+ * CKR_OBJECT_HANDLE_INVALID when the object holds no certificate. */
+CK_RV cid_piv_cert_der(const uint8_t *obj, size_t len, uint8_t **der, size_t *derlen);
 /* Builds a certificate object's value (70 der, 71 00, FE 00), allocated. */
 CK_RV cid_piv_cert_wrap(const uint8_t *der, size_t derlen, uint8_t **obj, size_t *len);
 /* The CHUID's 16-byte GUID (tag 34).  CKR_DATA_INVALID when absent. */

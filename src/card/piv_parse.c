@@ -3,14 +3,49 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <zlib.h>
+
 #include "card/piv.h"
 #include "card/tlv.h"
 #include "common/log.h"
 
-/* Compressed certificates (CertInfo 01, gzip) are not read: decompressing
- * would bring zlib into the module for a feature Care Identity cards do
- * not use; such a slot is reported as empty with a log line. */
-CK_RV cid_piv_cert_der(const uint8_t *obj, size_t len, const uint8_t **der, size_t *derlen)
+/* A certificate never needs more than a card object can hold; anything
+ * that inflates past this is not a certificate (or is a zip bomb). */
+#define CERT_INFLATED_MAX (4 * CID_PIV_MAX_OBJECT)
+
+/* Many issued PIV cards store certificates gzip-compressed (CertInfo 01)
+ * to fit the card's object size limits. */
+static CK_RV inflate_cert(const uint8_t *in, size_t inlen, uint8_t **out, size_t *outlen)
+{
+	z_stream z;
+	uint8_t *buf = malloc(CERT_INFLATED_MAX);
+	int zr;
+
+	if (buf == NULL)
+		return CKR_HOST_MEMORY;
+	memset(&z, 0, sizeof(z));
+	/* 15 + 32: a full window, gzip or zlib header detected. */
+	if (inflateInit2(&z, 15 + 32) != Z_OK) {
+		free(buf);
+		return CKR_HOST_MEMORY;
+	}
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)inlen;
+	z.next_out = buf;
+	z.avail_out = CERT_INFLATED_MAX;
+	zr = inflate(&z, Z_FINISH);
+	*outlen = CERT_INFLATED_MAX - z.avail_out;
+	inflateEnd(&z);
+	if (zr != Z_STREAM_END || *outlen == 0) {
+		CID_WARN("compressed certificate on the card does not decompress (zlib %d)", zr);
+		free(buf);
+		return CKR_DATA_INVALID;
+	}
+	*out = buf;
+	return CKR_OK;
+}
+
+CK_RV cid_piv_cert_der(const uint8_t *obj, size_t len, uint8_t **der, size_t *derlen)
 {
 	cid_tlv c, info;
 
@@ -20,11 +55,12 @@ CK_RV cid_piv_cert_der(const uint8_t *obj, size_t len, const uint8_t **der, size
 		return CKR_DATA_INVALID;
 	if (c.len == 0)
 		return CKR_OBJECT_HANDLE_INVALID;
-	if (cid_tlv_find(obj, len, 0x71, &info) == CKR_OK && info.len >= 1 && (info.val[0] & 0x01)) {
-		CID_WARN("compressed certificate on the card: not supported");
-		return CKR_FUNCTION_NOT_SUPPORTED;
-	}
-	*der = c.val;
+	if (cid_tlv_find(obj, len, 0x71, &info) == CKR_OK && info.len >= 1 && (info.val[0] & 0x01))
+		return inflate_cert(c.val, c.len, der, derlen);
+	*der = malloc(c.len);
+	if (*der == NULL)
+		return CKR_HOST_MEMORY;
+	memcpy(*der, c.val, c.len);
 	*derlen = c.len;
 	return CKR_OK;
 }

@@ -15,6 +15,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
+#include <zlib.h>
 
 #include "policy/policy.h"
 #include "vcard/vcard.h"
@@ -132,7 +133,7 @@ out:
 	return x;
 }
 
-static int store_cert_der(struct vc_state *st, uint32_t tag, X509 *x, bool card_template)
+static int store_cert_der(struct vc_state *st, uint32_t tag, X509 *x, bool card_template, bool compress)
 {
 	unsigned char *der = NULL;
 	int n = i2d_X509(x, &der);
@@ -140,20 +141,46 @@ static int store_cert_der(struct vc_state *st, uint32_t tag, X509 *x, bool card_
 
 	if (n <= 0)
 		return -1;
-	rc = card_template ? vc_cert_object(st, tag, der, (size_t)n)
+	rc = card_template ? vc_cert_object(st, tag, der, (size_t)n, compress)
 			   : vc_obj_set(st, tag, der, (size_t)n);
 	OPENSSL_free(der);
 	return rc;
 }
 
-int vc_cert_object(struct vc_state *st, uint32_t tag, const uint8_t *der, size_t n)
+/* gzip, as issuers' tools compress certificates to fit small cards. */
+static int gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *outlen)
 {
-	static uint8_t buf[VC_OBJ_MAX];
-	struct vc_buf b;
+	z_stream z;
+	int zr;
 
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+		return -1;
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	zr = deflate(&z, Z_FINISH);
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	return zr == Z_STREAM_END ? 0 : -1;
+}
+
+int vc_cert_object(struct vc_state *st, uint32_t tag, const uint8_t *der, size_t n, bool compress)
+{
+	static uint8_t buf[VC_OBJ_MAX], packed[VC_OBJ_MAX];
+	struct vc_buf b;
+	size_t pn = 0;
+
+	if (compress) {
+		if (gzip(der, n, packed, sizeof(packed), &pn) != 0)
+			return -1;
+		der = packed;
+		n = pn;
+	}
 	vc_buf_init(&b, buf, sizeof(buf));
 	tlv_put(&b, 0x70, der, n);
-	tlv_put(&b, 0x71, "\x00", 1);
+	tlv_put(&b, 0x71, compress ? "\x01" : "\x00", 1);
 	tlv_put(&b, 0xFE, NULL, 0);
 	if (b.err)
 		return -1;
@@ -292,7 +319,7 @@ static int put_key(struct vc_state *st, uint8_t slot, EVP_PKEY *pkey)
 	return 0;
 }
 
-static int keys_and_certs(struct vc_state *st)
+static int keys_and_certs(struct vc_state *st, bool compress)
 {
 	EVP_PKEY *ca_key = EVP_EC_gen("P-256"), *auth = EVP_RSA_gen(2048), *sign = EVP_EC_gen("P-256");
 	X509_NAME *ca_name = make_name(NULL, "careid test CA");
@@ -312,9 +339,9 @@ static int keys_and_certs(struct vc_state *st)
 	c_sign = issue(ca, ca_key, subj, sign, CID_POLICY_CERT_VALIDITY_YEARS, false,
 		       "critical,digitalSignature,nonRepudiation");
 	if (c_auth == NULL || c_sign == NULL ||
-	    store_cert_der(st, TAG_CERT_9A, c_auth, true) != 0 ||
-	    store_cert_der(st, TAG_CERT_9C, c_sign, true) != 0 ||
-	    store_cert_der(st, TAG_CI_ISSUER, ca, false) != 0)
+	    store_cert_der(st, TAG_CERT_9A, c_auth, true, compress) != 0 ||
+	    store_cert_der(st, TAG_CERT_9C, c_sign, true, compress) != 0 ||
+	    store_cert_der(st, TAG_CI_ISSUER, ca, false, false) != 0)
 		goto out;
 	if (put_key(st, 0x9A, auth) != 0)
 		goto out;
@@ -372,7 +399,7 @@ int vc_fresh_card(struct vc_state *st, const struct vc_fresh_opts *o)
 		serial += 10000000u;
 	}
 	st->serial = serial;
-	if (keys_and_certs(st) != 0 || data_objects(st) != 0)
+	if (keys_and_certs(st, o->compress_certs) != 0 || data_objects(st) != 0)
 		return -1;
 	return vc_state_save(st);
 }

@@ -73,6 +73,8 @@ static void usage(FILE *f)
 "  --mgmt-alg ALG      3des | aes128 | aes192 | aes256 (default 3des)\n"
 "  --uuid DIGITS       12-digit Care Identity UUID (default: random)\n"
 "  --serial N          card serial number (default: random)\n"
+"  --compress-certs    store the certificates gzip-compressed (CertInfo 01),\n"
+"                      as many issued PIV cards do\n"
 "  --help              this text\n"
 "\n"
 "Signals: SIGUSR1 toggles removed/inserted; SIGTERM and SIGINT exit cleanly.\n",
@@ -121,7 +123,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_HOST = 256, O_PORT, O_STATE, O_ONCE, O_REMOVED, O_REMOVE_AFTER, O_LOG,
 	       O_COUNT, O_PIDFILE, O_CREATE, O_PIN, O_PUK, O_MKEY, O_MALG, O_UUID, O_SERIAL,
-	       O_HELP };
+	       O_COMPRESS, O_HELP };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -139,6 +141,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "mgmt-alg", required_argument, NULL, O_MALG },
 		{ "uuid", required_argument, NULL, O_UUID },
 		{ "serial", required_argument, NULL, O_SERIAL },
+		{ "compress-certs", no_argument, NULL, O_COMPRESS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -185,6 +188,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 				return -1;
 			}
 			break;
+		case O_COMPRESS: o->fresh.compress_certs = true; break;
 		case O_HELP:
 		case 'h':
 			usage(stdout);

@@ -207,10 +207,12 @@ struct vc_fresh_opts {
 	size_t mgmt_len;
 	uint8_t mgmt_alg;
 	uint32_t serial;
+	bool compress_certs;   /* store certificates gzip-compressed (CertInfo 01) */
 };
 int vc_fresh_card(struct vc_state *st, const struct vc_fresh_opts *o);
-/* Card-certificate object content for a DER certificate (70/71/FE). */
-int vc_cert_object(struct vc_state *st, uint32_t tag, const uint8_t *der, size_t n);
+/* Card-certificate object content for a DER certificate (70/71/FE),
+ * gzip-compressed with CertInfo 01 when compress is set. */
+int vc_cert_object(struct vc_state *st, uint32_t tag, const uint8_t *der, size_t n, bool compress);
 
 /* apdu.c */
 void vc_card_init(struct vc_card *c);

@@ -10,8 +10,11 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <zlib.h>
+
 #include "card/piv.h"
 #include "card/sw.h"
+#include "card/tlv.h"
 #include "script_io.h"
 
 static script_io F;
@@ -226,6 +229,55 @@ static void test_vendor_extensions(void **state)
 	assert_int_equal(5, v[0]);
 }
 
+/* gzip of in, as issuers' tools write compressed certificates. */
+static size_t gzip(const uint8_t *in, size_t n, uint8_t *out, size_t cap)
+{
+	z_stream z;
+
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(Z_OK, deflateInit2(&z, 9, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY));
+	z.next_in = (Bytef *)(uintptr_t)in;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(Z_STREAM_END, deflate(&z, Z_FINISH));
+	deflateEnd(&z);
+	return cap - z.avail_out;
+}
+
+/* A compressed certificate (CertInfo 01) comes back as the certificate;
+ * a truncated one, or one that inflates past any card object, does not. */
+static void test_compressed_cert(void **state)
+{
+	uint8_t cert[900], packed[1200], obj[1300], bomb_src[60000], *der = NULL;
+	size_t pn, on = 0, dl = 0;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cert); i++)
+		cert[i] = (uint8_t)(i * 7 + i / 13);
+	cert[0] = 0x30;
+	pn = gzip(cert, sizeof(cert), packed, sizeof(packed));
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0x70, packed, pn));
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0x71, (const uint8_t *)"\x01", 1));
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0xFE, NULL, 0));
+	assert_int_equal(CKR_OK, cid_piv_cert_der(obj, on, &der, &dl));
+	assert_int_equal(sizeof(cert), dl);
+	assert_memory_equal(cert, der, dl);
+	free(der);
+
+	on = 0;
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0x70, packed, pn / 2));
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0x71, (const uint8_t *)"\x01", 1));
+	assert_int_equal(CKR_DATA_INVALID, cid_piv_cert_der(obj, on, &der, &dl));
+
+	memset(bomb_src, 0, sizeof(bomb_src));
+	pn = gzip(bomb_src, sizeof(bomb_src), packed, sizeof(packed));
+	on = 0;
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0x70, packed, pn));
+	assert_int_equal(CKR_OK, cid_tlv_put(obj, sizeof(obj), &on, 0x71, (const uint8_t *)"\x01", 1));
+	assert_int_equal(CKR_DATA_INVALID, cid_piv_cert_der(obj, on, &der, &dl));
+}
+
 static void test_structures(void **state)
 {
 	static const uint8_t plain[] = { 0x70, 0x03, 0x30, 0x01, 0x00, 0x71, 0x01, 0x00, 0xFE, 0x00 };
@@ -233,13 +285,16 @@ static void test_structures(void **state)
 	static const uint8_t empty[] = { 0x70, 0x00, 0x71, 0x01, 0x00 };
 	uint8_t chuid[] = { 0x30, 0x01, 0x00, 0x34, 0x10, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16, 0xFE, 0x00 };
 	uint8_t guid[16], *obj = NULL;
-	const uint8_t *der;
+	uint8_t *der = NULL;
 	size_t dl = 0, ol = 0;
 
 	(void)state;
 	assert_int_equal(CKR_OK, cid_piv_cert_der(plain, sizeof(plain), &der, &dl));
 	assert_int_equal(3, dl);
-	assert_int_equal(CKR_FUNCTION_NOT_SUPPORTED, cid_piv_cert_der(gz, sizeof(gz), &der, &dl));
+	assert_memory_equal(plain + 2, der, 3);
+	free(der);
+	/* CertInfo 01 over bytes that are not gzip. */
+	assert_int_equal(CKR_DATA_INVALID, cid_piv_cert_der(gz, sizeof(gz), &der, &dl));
 	assert_int_equal(CKR_OBJECT_HANDLE_INVALID, cid_piv_cert_der(empty, sizeof(empty), &der, &dl));
 	assert_int_equal(CKR_OBJECT_HANDLE_INVALID, cid_piv_cert_der(plain, 0, &der, &dl));
 	assert_int_equal(CKR_DATA_INVALID, cid_piv_cert_der(plain, sizeof(plain) - 1, &der, &dl));
@@ -291,6 +346,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_generate, before, after),
 		cmocka_unit_test_setup_teardown(test_vendor_extensions, before, after),
 		cmocka_unit_test_setup_teardown(test_structures, before, after),
+		cmocka_unit_test_setup_teardown(test_compressed_cert, before, after),
 		cmocka_unit_test_setup_teardown(test_sw_table, before, after),
 	};
 
