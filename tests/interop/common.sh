@@ -222,3 +222,36 @@ it_pubkey_pem() {
 	echo "--read-object failed; building the key from its attributes"
 	it_ec_pubkey_from_attributes "$label" "$id" "$out"
 }
+
+# pkcs11-tool on the module under test; tok: on the token labelled $LABEL
+# (each script sets LABEL, SO_PIN and USER_PIN).
+p11() {
+	pkcs11-tool --module "$CAREID_MODULE" "$@"
+}
+
+tok() {
+	p11 --token-label "$LABEL" "$@"
+}
+
+# Slot id (as 0x...) of the first slot whose token is not initialised.
+free_slot() {
+	p11 -L 2>/dev/null | awk '
+		/^Slot / { id = $3; gsub(/[():]/, "", id) }
+		/token state: *uninitialized/ { print id; exit }'
+}
+
+# it_token_with_keys RSA_LABEL EC_LABEL: a new token $LABEL in the free slot
+# (SO passcode $SO_PIN, user passcode $USER_PIN) holding an RSA-2048 key
+# pair with id 01 and a P-256 one with id 02, made with pkcs11-tool; their
+# public keys go to $IT_TMP/rsa.pem and $IT_TMP/ec.pem.
+it_token_with_keys() {
+	local slot
+	slot=$(free_slot)
+	[[ -n "$slot" ]] || { echo "no free slot"; p11 -L; return 1; }
+	p11 --slot "$slot" --init-token --label "$LABEL" --so-pin "$SO_PIN" &&
+		tok --login --login-type so --so-pin "$SO_PIN" --init-pin --new-pin "$USER_PIN" &&
+		tok --login --pin "$USER_PIN" --keypairgen --key-type rsa:2048 --id 01 --label "$1" &&
+		tok --login --pin "$USER_PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label "$2" &&
+		it_pubkey_pem "$LABEL" 01 "$IT_TMP/rsa.pem" &&
+		it_pubkey_pem "$LABEL" 02 "$IT_TMP/ec.pem"
+}

@@ -22,14 +22,6 @@ DB=""
 SERVER_PID=""
 SERVER_PORT=""
 
-p11() {
-	pkcs11-tool --module "$CAREID_MODULE" "$@"
-}
-
-tok() {
-	p11 --token-label "$LABEL" "$@"
-}
-
 # NSS tools never get a terminal: a passcode prompt fails instead of hanging.
 cu() {
 	certutil -d "$DB" "$@" </dev/null
@@ -37,24 +29,6 @@ cu() {
 
 mu() {
 	modutil -dbdir "$DB" "$@" </dev/null
-}
-
-free_slot() {
-	p11 -L 2>/dev/null | awk '
-		/^Slot / { id = $3; gsub(/[():]/, "", id) }
-		/token state: *uninitialized/ { print id; exit }'
-}
-
-make_token() {
-	local slot
-	slot=$(free_slot)
-	[[ -n "$slot" ]] || { echo "no free slot"; p11 -L; return 1; }
-	p11 --slot "$slot" --init-token --label "$LABEL" --so-pin "$SO_PIN" &&
-		tok --login --login-type so --so-pin "$SO_PIN" --init-pin --new-pin "$USER_PIN" &&
-		tok --login --pin "$USER_PIN" --keypairgen --key-type rsa:2048 --id 01 --label Authentication &&
-		tok --login --pin "$USER_PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label Signing &&
-		it_pubkey_pem "$LABEL" 01 "$IT_TMP/rsa.pem" &&
-		it_pubkey_pem "$LABEL" 02 "$IT_TMP/ec.pem"
 }
 
 # certutil -L -h LABEL with NSS's trace of every call into the module.
@@ -178,7 +152,7 @@ main() {
 	printf '%s\n' "$USER_PIN" >"$IT_TMP/pw.txt"
 	printf '%s\n' "$WRONG_PIN" >"$IT_TMP/wrong.txt"
 
-	if ! it_check "token with RSA-2048 and P-256 keys made with pkcs11-tool" make_token; then
+	if ! it_check "token with RSA-2048 and P-256 keys made with pkcs11-tool" it_token_with_keys Authentication Signing; then
 		it_summary
 		exit 1
 	fi

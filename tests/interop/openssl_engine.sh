@@ -28,20 +28,6 @@ find_engine() {
 	return 1
 }
 
-p11() {
-	pkcs11-tool --module "$CAREID_MODULE" "$@"
-}
-
-tok() {
-	p11 --token-label "$LABEL" "$@"
-}
-
-free_slot() {
-	p11 -L 2>/dev/null | awk '
-		/^Slot / { id = $3; gsub(/[():]/, "", id) }
-		/token state: *uninitialized/ { print id; exit }'
-}
-
 # uri OBJECT TYPE [PIN]
 uri() {
 	local u="pkcs11:token=$LABEL;object=$1;type=$2"
@@ -53,18 +39,6 @@ uri() {
 
 eng() {
 	openssl "$1" -engine pkcs11 "${@:2}"
-}
-
-make_token() {
-	local slot
-	slot=$(free_slot)
-	[[ -n "$slot" ]] || { echo "no free slot"; p11 -L; return 1; }
-	p11 --slot "$slot" --init-token --label "$LABEL" --so-pin "$SO_PIN" &&
-		tok --login --login-type so --so-pin "$SO_PIN" --init-pin --new-pin "$USER_PIN" &&
-		tok --login --pin "$USER_PIN" --keypairgen --key-type rsa:2048 --id 01 --label auth-rsa &&
-		tok --login --pin "$USER_PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label auth-ec &&
-		it_pubkey_pem "$LABEL" 01 "$IT_TMP/rsa.pem" &&
-		it_pubkey_pem "$LABEL" 02 "$IT_TMP/ec.pem"
 }
 
 main() {
@@ -97,7 +71,7 @@ main() {
 	export OPENSSL_CONF="$IT_TMP/openssl.cnf"
 	export PKCS11_MODULE_PATH="$CAREID_MODULE"
 
-	if ! it_check "token with RSA-2048 and P-256 keys made with pkcs11-tool" make_token; then
+	if ! it_check "token with RSA-2048 and P-256 keys made with pkcs11-tool" it_token_with_keys auth-rsa auth-ec; then
 		it_summary
 		exit 1
 	fi

@@ -13,33 +13,8 @@ SO_PIN="87654321"
 USER_PIN="123456"
 TOKEN_URI="pkcs11:token=$LABEL"
 
-p11() {
-	pkcs11-tool --module "$CAREID_MODULE" "$@"
-}
-
-tok() {
-	p11 --token-label "$LABEL" "$@"
-}
-
 gt() {
 	p11tool --provider "$CAREID_MODULE" "$@"
-}
-
-free_slot() {
-	p11 -L 2>/dev/null | awk '
-		/^Slot / { id = $3; gsub(/[():]/, "", id) }
-		/token state: *uninitialized/ { print id; exit }'
-}
-
-make_token() {
-	local slot
-	slot=$(free_slot)
-	[[ -n "$slot" ]] || { echo "no free slot"; p11 -L; return 1; }
-	p11 --slot "$slot" --init-token --label "$LABEL" --so-pin "$SO_PIN" &&
-		tok --login --login-type so --so-pin "$SO_PIN" --init-pin --new-pin "$USER_PIN" &&
-		tok --login --pin "$USER_PIN" --keypairgen --key-type rsa:2048 --id 01 --label auth-rsa &&
-		tok --login --pin "$USER_PIN" --keypairgen --key-type EC:prime256v1 --id 02 --label auth-ec &&
-		it_pubkey_pem "$LABEL" 01 "$IT_TMP/rsa.pem"
 }
 
 main() {
@@ -50,7 +25,7 @@ main() {
 	export GNUTLS_PIN="$USER_PIN"
 	export GNUTLS_SO_PIN="$SO_PIN"
 
-	if ! it_check "token with RSA-2048 and P-256 keys made with pkcs11-tool" make_token; then
+	if ! it_check "token with RSA-2048 and P-256 keys made with pkcs11-tool" it_token_with_keys auth-rsa auth-ec; then
 		it_summary
 		exit 1
 	fi

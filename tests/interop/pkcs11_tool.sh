@@ -17,15 +17,6 @@ CHANGED_PIN="246810"
 UNBLOCKED_PIN="13579246"
 WRONG_PIN="999999"
 
-p11() {
-	pkcs11-tool --module "$CAREID_MODULE" "$@"
-}
-
-# p11 on our token
-tok() {
-	p11 --token-label "$LABEL" "$@"
-}
-
 # The "-L" paragraph of the slot holding our token.
 token_block() {
 	p11 -L 2>/dev/null | awk -v want="$LABEL" '
@@ -53,13 +44,6 @@ check_flags() {
 	else
 		it_pass "$name"
 	fi
-}
-
-# Slot id (as 0x...) of the first slot whose token is not initialised.
-free_slot() {
-	p11 -L 2>/dev/null | awk '
-		/^Slot / { id = $3; gsub(/[():]/, "", id) }
-		/token state: *uninitialized/ { print id; exit }'
 }
 
 same_cert_back() {
