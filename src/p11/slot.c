@@ -87,17 +87,14 @@ static bool slot_flag(cid_slot *s, bool free_place)
 	return v;
 }
 
-#define slot_present(s) slot_flag((s), false)
-#define slot_is_free_place(s) slot_flag((s), true)
-
 bool cid_slot_present(cid_slot *s)
 {
-	return slot_present(s);
+	return slot_flag(s, false);
 }
 
 bool cid_slot_is_free_place(cid_slot *s)
 {
-	return slot_is_free_place(s);
+	return slot_flag(s, true);
 }
 
 void cid_slot_moved_to(cid_slot *slot, char *new_key)
@@ -115,7 +112,7 @@ CK_RV cid_slot_token(cid_slot *slot, cid_token **out)
 	CK_RV rv;
 
 	if (slot->token == NULL) {
-		if (!slot_present(slot) || slot_is_free_place(slot))
+		if (!cid_slot_present(slot) || cid_slot_is_free_place(slot))
 			return CKR_TOKEN_NOT_PRESENT;
 		/* slot->key changes only with slot->lock held, which we hold. */
 		rv = slot->prov->ops->open(slot->prov, slot->key, &slot->token);

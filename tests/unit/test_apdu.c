@@ -86,9 +86,9 @@ static void test_chaining(void **state)
 	/* 255 + 255 + 90: the chaining bit on all but the last, Le only there. */
 	for (int b = 0; b < 3; b++) {
 		size_t len = b < 2 ? 255 : 90;
-		script_step *s = &f.s[f.n++];
+		/* Commands built from bytes rather than hex text. */
+		script_step *s = script_expect(&f, NULL, "90 00");
 
-		memset(s, 0, sizeof(*s));
 		n = 0;
 		want[n++] = b < 2 ? 0x10 : 0x00;
 		want[n++] = 0xDB;
@@ -101,7 +101,6 @@ static void test_chaining(void **state)
 			want[n++] = 0x00;
 		memcpy(s->cmd, want, n);
 		s->cmdlen = n;
-		s->resplen = script_hex("90 00", s->resp);
 	}
 	assert_int_equal(CKR_OK, cid_apdu_transceive(&f.base, false,
 	                                             &(cid_apdu){ .ins = 0xDB, .p1 = 0x3F, .p2 = 0xFF, .data = data,
@@ -135,10 +134,8 @@ static void test_get_response_loop(void **state)
 	script_expect(&f, "00 C0 00 00 03", "CC DD EE 61 00");
 	/* 61 00: 256 bytes (or more) wait; Le 00 asks for them. */
 	{
-		script_step *s = &f.s[f.n++];
+		script_step *s = script_expect(&f, "00 C0 00 00 00", "");
 
-		memset(s, 0, sizeof(*s));
-		s->cmdlen = script_hex("00 C0 00 00 00", s->cmd);
 		memset(s->resp, 0x42, 256);
 		s->resp[256] = 0x90;
 		s->resp[257] = 0x00;
