@@ -12,7 +12,7 @@
  * Layout:
  *   pkcs11.h   - platform glue (this file), prototypes, pointer typedefs,
  *                function list structures
- *   pkcs11t.h  - types and constants
+ *   pkcs11t.h  - types and constants (mechanism types in pkcs11m.h)
  *   pkcs11f.h  - X-macro list of every Cryptoki function
  */
 
