@@ -9,6 +9,7 @@ PACKAGES=(
 	libpcsclite-dev pcscd libp11-kit-dev p11-kit p11-kit-modules zlib1g-dev
 	opensc softhsm2 libnss3-tools gnutls-bin libengine-pkcs11-openssl
 	vsmartcard-vpcd ykcs11 valgrind ca-certificates git
+	firefox-esr python3 clang
 )
 
 missing_packages() {
