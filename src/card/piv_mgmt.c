@@ -3,8 +3,6 @@
  * its own challenge, so neither side reveals the key. */
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "card/piv.h"
 #include "card/sw.h"
 #include "card/tlv.h"
@@ -12,36 +10,29 @@
 #include "common/mem.h"
 #include "crypto/crypto.h"
 
-static const char *cipher_name(uint8_t alg, size_t *keylen, size_t *bl)
+/* The crypto layer's cipher for a PIV algorithm, with its key and block
+ * lengths; false for an algorithm that is not a management-key cipher. */
+static bool cipher_of(uint8_t alg, cid_block_alg *c, size_t *keylen, size_t *bl)
 {
 	*bl = 16;
 	switch (alg) {
-	case CID_PIV_ALG_3DES: *keylen = 24; *bl = 8; return "DES-EDE3-ECB";
-	case CID_PIV_ALG_AES128: *keylen = 16; return "AES-128-ECB";
-	case CID_PIV_ALG_AES192: *keylen = 24; return "AES-192-ECB";
-	case CID_PIV_ALG_AES256: *keylen = 32; return "AES-256-ECB";
-	default: return NULL;
+	case CID_PIV_ALG_3DES: *c = CID_BLOCK_3DES; *keylen = 24; *bl = 8; return true;
+	case CID_PIV_ALG_AES128: *c = CID_BLOCK_AES128; *keylen = 16; return true;
+	case CID_PIV_ALG_AES192: *c = CID_BLOCK_AES192; *keylen = 24; return true;
+	case CID_PIV_ALG_AES256: *c = CID_BLOCK_AES256; *keylen = 32; return true;
+	default: return false;
 	}
 }
 
 /* One ECB block, no padding. */
 static CK_RV block(uint8_t alg, bool enc, const uint8_t *key, const uint8_t *in, uint8_t *out)
 {
+	cid_block_alg c;
 	size_t kl, bl;
-	const char *name = cipher_name(alg, &kl, &bl);
-	EVP_CIPHER *c = name != NULL ? EVP_CIPHER_fetch(NULL, name, NULL) : NULL;
-	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	int n = 0;
-	bool ok;
 
-	ok = c != NULL && ctx != NULL && EVP_CipherInit_ex2(ctx, c, key, NULL, enc ? 1 : 0, NULL) == 1 &&
-	     EVP_CIPHER_CTX_set_padding(ctx, 0) == 1 && EVP_CipherUpdate(ctx, out, &n, in, (int)bl) == 1 &&
-	     n == (int)bl;
-	EVP_CIPHER_CTX_free(ctx);
-	EVP_CIPHER_free(c);
-	if (!ok)
-		CID_ERROR("%s unavailable in this OpenSSL", name != NULL ? name : "cipher");
-	return ok ? CKR_OK : CKR_FUNCTION_FAILED;
+	if (!cipher_of(alg, &c, &kl, &bl))
+		return CKR_FUNCTION_FAILED;
+	return cid_block_cipher(c, enc, key, in, out);
 }
 
 /* The card's own statement of its management key algorithm, when it has
@@ -65,9 +56,10 @@ static CK_RV mutual(cid_card_io *io, uint8_t alg, const uint8_t *key)
 	size_t kl, bl, rl = 0, off = 0;
 	uint16_t sw = 0;
 	cid_tlv t, v;
+	cid_block_alg c;
 	CK_RV rv;
 
-	(void)cipher_name(alg, &kl, &bl);
+	(void)cipher_of(alg, &c, &kl, &bl);
 	rv = cid_piv_ga_raw(io, alg, CID_PIV_KEY_MGMT, ask, sizeof(ask), false, r, sizeof(r), &rl, &sw);
 	if (rv != CKR_OK)
 		return rv;
@@ -109,6 +101,7 @@ static CK_RV mutual(cid_card_io *io, uint8_t alg, const uint8_t *key)
 CK_RV cid_piv_mgmt_auth(cid_card_io *io, uint8_t alg, const uint8_t *key, size_t keylen)
 {
 	size_t kl = 0, bl;
+	cid_block_alg c;
 	bool guessed = false;
 	CK_RV rv;
 
@@ -122,7 +115,7 @@ CK_RV cid_piv_mgmt_auth(cid_card_io *io, uint8_t alg, const uint8_t *key, size_t
 		guessed = true;
 		alg = keylen == 16 ? CID_PIV_ALG_AES128 : keylen == 32 ? CID_PIV_ALG_AES256 : CID_PIV_ALG_3DES;
 	}
-	if (cipher_name(alg, &kl, &bl) == NULL) {
+	if (!cipher_of(alg, &c, &kl, &bl)) {
 		CID_INFO("management key algorithm %02X not supported", alg);
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	}

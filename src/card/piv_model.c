@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/objects.h>
-#include <openssl/x509.h>
-
 #include "card/card_int.h"
 #include "card/tlv.h"
 #include "careid/careid.h"
@@ -115,33 +110,17 @@ static CK_RV settle(card_key *k)
 	return CKR_OK;
 }
 
-static CK_RV set_bn(cid_attrs *a, CK_ATTRIBUTE_TYPE t, const EVP_PKEY *pk, const char *param)
-{
-	BIGNUM *bn = NULL;
-	uint8_t buf[1024];
-	int n;
-	CK_RV rv = CKR_ATTRIBUTE_VALUE_INVALID;
-
-	if (EVP_PKEY_get_bn_param(pk, param, &bn) == 1 && (n = BN_num_bytes(bn)) > 0 &&
-	    (size_t)n <= sizeof(buf) && BN_bn2bin(bn, buf) == n)
-		rv = cid_attrs_set(a, t, buf, (CK_ULONG)n);
-	BN_free(bn);
-	return rv;
-}
-
-static CK_RV set_ec(card_key *k, int nid, const uint8_t *point, size_t plen)
+static CK_RV set_ec(card_key *k, bool p384, const uint8_t *point, size_t plen)
 {
 	uint8_t os[2 + 133];
 	CK_RV rv;
 
 	if (plen < 3 || plen > 133 || point[0] != 0x04)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
-	if (nid == NID_X9_62_prime256v1)
-		rv = cid_attrs_set(&k->pub, CKA_EC_PARAMS, OID_P256, sizeof(OID_P256));
-	else if (nid == NID_secp384r1)
+	if (p384)
 		rv = cid_attrs_set(&k->pub, CKA_EC_PARAMS, OID_P384, sizeof(OID_P384));
 	else
-		return CKR_CURVE_NOT_SUPPORTED;
+		rv = cid_attrs_set(&k->pub, CKA_EC_PARAMS, OID_P256, sizeof(OID_P256));
 	os[0] = 0x04;
 	os[1] = (uint8_t)plen;
 	memcpy(os + 2, point, plen);
@@ -153,45 +132,22 @@ static CK_RV set_ec(card_key *k, int nid, const uint8_t *point, size_t plen)
 
 CK_RV card_key_from_cert(card_key *k, const uint8_t *der, size_t len)
 {
-	const uint8_t *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	EVP_PKEY *pk;
-	uint8_t *subj = NULL, pt[160];
-	size_t ptlen = 0;
-	char group[64];
-	int sl;
-	CK_RV rv = CKR_OK;
+	cid_attrs subj;
+	const CK_ATTRIBUTE *s;
+	CK_RV rv;
 
 	card_key_clear(k);
-	if (x == NULL || p != der + len || (pk = X509_get0_pubkey(x)) == NULL) {
-		X509_free(x);
-		return CKR_ATTRIBUTE_VALUE_INVALID;
-	}
-	switch (EVP_PKEY_get_base_id(pk)) {
-	case EVP_PKEY_RSA:
-		k->kt = CKK_RSA;
-		rv = set_bn(&k->pub, CKA_MODULUS, pk, OSSL_PKEY_PARAM_RSA_N);
-		if (rv == CKR_OK)
-			rv = set_bn(&k->pub, CKA_PUBLIC_EXPONENT, pk, OSSL_PKEY_PARAM_RSA_E);
-		break;
-	case EVP_PKEY_EC:
-		if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) != 1 ||
-		    EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, pt, sizeof(pt), &ptlen) != 1)
-			rv = CKR_ATTRIBUTE_VALUE_INVALID;
-		else
-			rv = set_ec(k, OBJ_txt2nid(group), pt, ptlen);
-		break;
-	default:
-		rv = CKR_KEY_TYPE_INCONSISTENT;
-	}
-	if (rv == CKR_OK && (sl = i2d_X509_NAME(X509_get_subject_name(x), &subj)) > 0) {
-		k->subject = cid_memdup(subj, (size_t)sl);
-		k->subjlen = (size_t)sl;
+	cid_attrs_init(&subj);
+	rv = cid_x509_public_key(der, len, &k->kt, &k->pub);
+	if (rv == CKR_OK)
+		rv = cid_x509_attrs(der, len, &subj);
+	if (rv == CKR_OK && (s = cid_attrs_get(&subj, CKA_SUBJECT)) != NULL) {
+		k->subject = cid_memdup(s->pValue, s->ulValueLen);
+		k->subjlen = s->ulValueLen;
 		if (k->subject == NULL)
 			rv = CKR_HOST_MEMORY;
 	}
-	OPENSSL_free(subj);
-	X509_free(x);
+	cid_attrs_clear(&subj);
 	if (rv == CKR_OK && (k->cert = cid_memdup(der, len)) == NULL)
 		rv = CKR_HOST_MEMORY;
 	k->certlen = len;
@@ -228,7 +184,7 @@ CK_RV card_key_from_generated(card_key *k, uint8_t alg, const uint8_t *tmpl, siz
 	case CID_PIV_ALG_P384:
 		if (cid_tlv_find(tmpl, len, 0x86, &pt) != CKR_OK)
 			return CKR_DEVICE_ERROR;
-		rv = set_ec(k, alg == CID_PIV_ALG_P256 ? NID_X9_62_prime256v1 : NID_secp384r1, pt.val, pt.len);
+		rv = set_ec(k, alg == CID_PIV_ALG_P384, pt.val, pt.len);
 		break;
 	default:
 		return CKR_MECHANISM_INVALID;
@@ -246,25 +202,15 @@ CK_RV card_key_from_generated(card_key *k, uint8_t alg, const uint8_t *tmpl, siz
 
 void card_cert_uuid(const uint8_t *der, size_t len, char out[13])
 {
-	const uint8_t *p = der;
-	X509 *x = d2i_X509(NULL, &p, (long)len);
-	X509_NAME *nm = x != NULL ? X509_get_subject_name(x) : NULL;
-	int i = nm != NULL ? X509_NAME_get_index_by_NID(nm, NID_commonName, -1) : -1;
-	const ASN1_STRING *s = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)) : NULL;
+	char cn[16];
+	bool digits = cid_x509_subject_cn(der, len, cn, sizeof(cn)) && strlen(cn) == 12;
 
-	out[0] = '\0';
-	if (s != NULL && ASN1_STRING_length(s) == 12) {
-		const unsigned char *d = ASN1_STRING_get0_data(s);
-		bool digits = true;
-
-		for (int j = 0; j < 12; j++)
-			digits = digits && d[j] >= '0' && d[j] <= '9';
-		if (digits) {
-			memcpy(out, d, 12);
-			out[12] = '\0';
-		}
-	}
-	X509_free(x);
+	for (int j = 0; digits && j < 12; j++)
+		digits = cn[j] >= '0' && cn[j] <= '9';
+	if (digits)
+		memcpy(out, cn, 13);
+	else
+		out[0] = '\0';
 }
 
 /* ---- attribute sets ------------------------------------------------------ */

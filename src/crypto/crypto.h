@@ -132,10 +132,38 @@ CK_RV cid_ecdh_derive(cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, size_t out
  * where available.  CKR_ATTRIBUTE_VALUE_INVALID for anything that is not
  * exactly one well-formed certificate. */
 CK_RV cid_x509_attrs(const uint8_t *der, size_t len, cid_attrs *out);
+/* The certificate's public key as PKCS#11 public-key attributes (RSA:
+ * CKA_MODULUS, CKA_PUBLIC_EXPONENT; EC on P-256/P-384: CKA_EC_PARAMS,
+ * CKA_EC_POINT) and its key type.  CKR_ATTRIBUTE_VALUE_INVALID for a bad
+ * certificate, CKR_KEY_TYPE_INCONSISTENT / CKR_CURVE_NOT_SUPPORTED for
+ * keys careid does not use. */
+CK_RV cid_x509_public_key(const uint8_t *der, size_t len, CK_KEY_TYPE *kt, cid_attrs *pub);
+/* The subject's first commonName as a C string; false (out empty) when
+ * there is none, it does not fit, or it holds a NUL. */
+bool cid_x509_subject_cn(const uint8_t *der, size_t len, char *out, size_t outlen);
 
 /* ---- randomness and at-rest protection --------------------------------- */
 
 CK_RV cid_random(uint8_t *buf, size_t len);
+
+/* SHA-256 over the concatenation of n pieces. */
+typedef struct cid_piece {
+	const void *p;
+	size_t len;
+} cid_piece;
+#define CID_SHA256_LEN 32
+CK_RV cid_sha256(const cid_piece *pieces, size_t n, uint8_t out[CID_SHA256_LEN]);
+
+/* One block of a PIV management-key cipher, ECB without padding: 8 bytes
+ * for 3DES, 16 for AES.  key is 24 (3DES, AES-192), 16 or 32 bytes. */
+typedef enum {
+	CID_BLOCK_3DES,
+	CID_BLOCK_AES128,
+	CID_BLOCK_AES192,
+	CID_BLOCK_AES256,
+} cid_block_alg;
+CK_RV cid_block_cipher(cid_block_alg alg, bool encrypt, const uint8_t *key, const uint8_t *in,
+                       uint8_t *out);
 
 /* Memory-hard key derivation (scrypt).  log2_n is the cost exponent. */
 typedef struct cid_kdf_params {

@@ -55,7 +55,7 @@ static CK_RV peer_key(const cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, EVP_
 	prm[0] = OSSL_PARAM_construct_utf8_string(OSSL_PKEY_PARAM_GROUP_NAME, (char *)ci->group, 0);
 	prm[1] = OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, (void *)pt, want);
 	prm[2] = OSSL_PARAM_construct_end();
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, CID_KT_EC, NULL);
+	ctx = EVP_PKEY_CTX_new_from_name(cid_libctx(), CID_KT_EC, NULL);
 	if (ctx == NULL || EVP_PKEY_fromdata_init(ctx) <= 0) {
 		EVP_PKEY_CTX_free(ctx);
 		return CID_OSSL_FAIL("peer key setup");
@@ -142,7 +142,7 @@ CK_RV cid_ecdh_derive(cid_key *priv, const CK_ECDH1_DERIVE_PARAMS *p, size_t out
 		if (rv != CKR_OK)
 			goto out;
 	} else {
-		ctx = EVP_PKEY_CTX_new_from_pkey(NULL, priv->pkey, NULL);
+		ctx = EVP_PKEY_CTX_new_from_pkey(cid_libctx(), priv->pkey, NULL);
 		if (ctx == NULL || EVP_PKEY_derive_init(ctx) <= 0 || EVP_PKEY_derive_set_peer(ctx, peer) <= 0 ||
 		    EVP_PKEY_derive(ctx, z, &zlen) <= 0) {
 			rv = CID_OSSL_FAIL("ECDH");

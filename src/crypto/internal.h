@@ -15,6 +15,13 @@
 
 #include "crypto/crypto.h"
 
+/* ---- library context -------------------------------------------------- */
+
+/* The only OpenSSL library context careid uses (libctx.c says why); NULL
+ * only when OpenSSL cannot load its default provider, and every fetch from
+ * it then fails cleanly. */
+OSSL_LIB_CTX *cid_libctx(void);
+
 /* ---- key types ------------------------------------------------------- */
 
 /* Key types are fetched by OID rather than by short name.  A client that

@@ -129,7 +129,7 @@ static CK_RV ec_scalar(const CK_ATTRIBUTE *at, const cid_curve_info *ci, BIGNUM 
 		CID_INFO("EC private value has a bad length");
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
-	g = EC_GROUP_new_by_curve_name(ci->nid);
+	g = EC_GROUP_new_by_curve_name_ex(cid_libctx(), NULL, ci->nid);
 	d = BN_secure_new();
 	q = g != NULL ? EC_POINT_new(g) : NULL;
 	if (g == NULL || d == NULL || q == NULL) {
@@ -201,7 +201,7 @@ static CK_RV ec_from_attrs(cid_key *k, const cid_curve_info *ci, const cid_attrs
 	    !OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY, pub, publen) ||
 	    (d != NULL && !OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_PRIV_KEY, d)) ||
 	    (prm = OSSL_PARAM_BLD_to_param(bld)) == NULL ||
-	    (ctx = EVP_PKEY_CTX_new_from_name(NULL, CID_KT_EC, NULL)) == NULL || EVP_PKEY_fromdata_init(ctx) <= 0) {
+	    (ctx = EVP_PKEY_CTX_new_from_name(cid_libctx(), CID_KT_EC, NULL)) == NULL || EVP_PKEY_fromdata_init(ctx) <= 0) {
 		rv = CID_OSSL_FAIL("EC key import setup");
 		goto out;
 	}
@@ -242,7 +242,7 @@ static CK_RV ed_from_attrs(cid_key *k, const cid_attrs *a)
 			CID_INFO("Ed25519 private value must be 32 bytes, got %lu", (unsigned long)at->ulValueLen);
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		}
-		k->pkey = EVP_PKEY_new_raw_private_key_ex(NULL, CID_KT_ED25519, NULL, at->pValue, 32);
+		k->pkey = EVP_PKEY_new_raw_private_key_ex(cid_libctx(), CID_KT_ED25519, NULL, at->pValue, 32);
 		if (k->pkey == NULL)
 			return CID_OSSL_FAIL("Ed25519 private import");
 		if (EVP_PKEY_get_raw_public_key(k->pkey, pub, &publen) <= 0)
@@ -252,7 +252,7 @@ static CK_RV ed_from_attrs(cid_key *k, const cid_attrs *a)
 			return CKR_ATTRIBUTE_VALUE_INVALID;
 		}
 	} else {
-		k->pkey = EVP_PKEY_new_raw_public_key_ex(NULL, CID_KT_ED25519, NULL, given, 32);
+		k->pkey = EVP_PKEY_new_raw_public_key_ex(cid_libctx(), CID_KT_ED25519, NULL, given, 32);
 		if (k->pkey == NULL) {
 			CID_INFO("Ed25519 public key rejected");
 			ERR_clear_error();

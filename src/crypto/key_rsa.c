@@ -213,7 +213,7 @@ static CK_RV build(cid_key *k, BIGNUM **v)
 		if (!OSSL_PARAM_BLD_push_BN(bld, part_param[i], v[i]))
 			rv = CID_OSSL_FAIL("RSA parameter build");
 	if (rv == CKR_OK &&
-	    ((prm = OSSL_PARAM_BLD_to_param(bld)) == NULL || (ctx = EVP_PKEY_CTX_new_from_name(NULL, CID_KT_RSA, NULL)) == NULL ||
+	    ((prm = OSSL_PARAM_BLD_to_param(bld)) == NULL || (ctx = EVP_PKEY_CTX_new_from_name(cid_libctx(), CID_KT_RSA, NULL)) == NULL ||
 	     EVP_PKEY_fromdata_init(ctx) <= 0 ||
 	     EVP_PKEY_fromdata(ctx, &k->pkey, k->priv ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, prm) <= 0))
 		rv = CID_OSSL_FAIL("RSA key import");

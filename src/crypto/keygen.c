@@ -60,7 +60,7 @@ CK_RV cid_keygen_rsa(CK_ULONG bits, const uint8_t *e, size_t elen, cid_attrs *pu
 	rv = parse_exponent(e, elen, &be);
 	if (rv != CKR_OK)
 		return rv;
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, CID_KT_RSA, NULL);
+	ctx = EVP_PKEY_CTX_new_from_name(cid_libctx(), CID_KT_RSA, NULL);
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, (int)bits) <= 0 ||
 	    EVP_PKEY_CTX_set1_rsa_keygen_pubexp(ctx, be) <= 0)
 		rv = CID_OSSL_FAIL("RSA keygen setup");
@@ -92,7 +92,7 @@ CK_RV cid_keygen_ec(const uint8_t *params, size_t len, cid_attrs *pub, cid_attrs
 	if (rv != CKR_OK)
 		return rv;
 	ci = cid_curve_get(c);
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, CID_KT_EC, NULL);
+	ctx = EVP_PKEY_CTX_new_from_name(cid_libctx(), CID_KT_EC, NULL);
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0 || EVP_PKEY_CTX_set_group_name(ctx, ci->group) <= 0)
 		rv = CID_OSSL_FAIL("EC keygen setup");
 	if (rv == CKR_OK)
@@ -129,7 +129,7 @@ CK_RV cid_keygen_ed25519(const uint8_t *params, size_t len, cid_attrs *pub, cid_
 	rv = cid_curve_from_params(CKK_EC_EDWARDS, params, len, &c);
 	if (rv != CKR_OK)
 		return rv;
-	ctx = EVP_PKEY_CTX_new_from_name(NULL, CID_KT_ED25519, NULL);
+	ctx = EVP_PKEY_CTX_new_from_name(cid_libctx(), CID_KT_ED25519, NULL);
 	if (ctx == NULL || EVP_PKEY_keygen_init(ctx) <= 0)
 		rv = CID_OSSL_FAIL("Ed25519 keygen setup");
 	if (rv == CKR_OK)

@@ -44,7 +44,7 @@ static int rsa_padding(cid_family f)
 
 static EVP_PKEY_CTX *make_pctx(cid_key *k, const cid_mech_impl *im, cid_op_kind kind)
 {
-	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+	EVP_PKEY_CTX *c = EVP_PKEY_CTX_new_from_pkey(cid_libctx(), k->pkey, NULL);
 	int ok;
 
 	if (c == NULL)
@@ -82,9 +82,9 @@ static EVP_MD_CTX *make_mctx(cid_key *k, const cid_mech_impl *im, cid_op_kind ki
 	if (m == NULL)
 		return NULL;
 	if (kind == CID_OP_SIGN)
-		ok = EVP_DigestSignInit_ex(m, &pc, md, NULL, NULL, k->pkey, NULL);
+		ok = EVP_DigestSignInit_ex(m, &pc, md, cid_libctx(), NULL, k->pkey, NULL);
 	else
-		ok = EVP_DigestVerifyInit_ex(m, &pc, md, NULL, NULL, k->pkey, NULL);
+		ok = EVP_DigestVerifyInit_ex(m, &pc, md, cid_libctx(), NULL, k->pkey, NULL);
 	if (ok > 0 && k->type == CKK_RSA)
 		ok = EVP_PKEY_CTX_set_rsa_padding(pc, rsa_padding(im->fam));
 	if (ok <= 0) {

@@ -23,7 +23,7 @@ CK_RV cid_random(uint8_t *buf, size_t len)
 	while (len > 0) {
 		size_t n = len > CHUNK ? CHUNK : len;
 
-		if (RAND_bytes(buf, (int)n) != 1)
+		if (RAND_bytes_ex(cid_libctx(), buf, n, 0) != 1)
 			return CID_OSSL_FAIL("RAND_bytes");
 		buf += n;
 		len -= n;

@@ -36,13 +36,13 @@ static EVP_CIPHER *aes_gcm;
 static void algs_init(void)
 {
 	for (int h = CID_H_SHA1; h < CID_H_COUNT; h++) {
-		mds[h] = EVP_MD_fetch(NULL, hashes[h].name, NULL);
+		mds[h] = EVP_MD_fetch(cid_libctx(), hashes[h].name, NULL);
 		if (mds[h] == NULL)
 			cid_ossl_fail(__func__, hashes[h].name);
 	}
-	kdf_x963 = EVP_KDF_fetch(NULL, "X963KDF", NULL);
-	kdf_scrypt = EVP_KDF_fetch(NULL, "SCRYPT", NULL);
-	aes_gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	kdf_x963 = EVP_KDF_fetch(cid_libctx(), "X963KDF", NULL);
+	kdf_scrypt = EVP_KDF_fetch(cid_libctx(), "SCRYPT", NULL);
+	aes_gcm = EVP_CIPHER_fetch(cid_libctx(), "AES-256-GCM", NULL);
 	if (kdf_x963 == NULL || kdf_scrypt == NULL || aes_gcm == NULL)
 		cid_ossl_fail(__func__, "fetching KDF or cipher");
 }

@@ -3,7 +3,9 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/objects.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -93,33 +95,121 @@ static CK_RV derive(X509 *x, cid_attrs *out)
 	return rv;
 }
 
-CK_RV cid_x509_attrs(const uint8_t *der, size_t len, cid_attrs *out)
+/* Exactly one DER certificate, parsed in careid's own library context so
+ * that its public key is decoded there too.  NULL (logged) otherwise. */
+static X509 *parse(const uint8_t *der, size_t len)
 {
 	const uint8_t *p = der;
 	X509 *x;
-	CK_RV rv;
 
-	if (out == NULL)
-		return CKR_ARGUMENTS_BAD;
 	if (der == NULL || len == 0 || len > 1u << 20) {
 		CID_INFO("certificate value empty or too large (%zu bytes)", len);
-		return CKR_ATTRIBUTE_VALUE_INVALID;
+		return NULL;
 	}
-	x = d2i_X509(NULL, &p, (long)len);
-	if (x == NULL || p != der + len) {
+	x = X509_new_ex(cid_libctx(), NULL);
+	if (x == NULL) {
+		CID_OOM();
+		return NULL;
+	}
+	/* On failure d2i frees x and sets it to NULL. */
+	if (d2i_X509(&x, &p, (long)len) == NULL || p != der + len) {
 		ERR_clear_error();
 		X509_free(x);
 		CID_INFO("certificate value is not exactly one DER certificate (%zu bytes)", len);
-		return CKR_ATTRIBUTE_VALUE_INVALID;
+		return NULL;
 	}
 	/* Caches the extensions and flags encodings OpenSSL could not read. */
 	if ((X509_get_extension_flags(x) & EXFLAG_INVALID) != 0) {
 		ERR_clear_error();
 		X509_free(x);
 		CID_INFO("certificate has malformed extensions");
-		return CKR_ATTRIBUTE_VALUE_INVALID;
+		return NULL;
 	}
+	return x;
+}
+
+CK_RV cid_x509_attrs(const uint8_t *der, size_t len, cid_attrs *out)
+{
+	X509 *x;
+	CK_RV rv;
+
+	if (out == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((x = parse(der, len)) == NULL)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
 	rv = derive(x, out);
 	X509_free(x);
 	return rv;
+}
+
+static CK_RV ec_params(cid_attrs *out, const EVP_PKEY *pk)
+{
+	char group[64];
+	uint8_t *der = NULL;
+	int nid, len;
+
+	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) != 1) {
+		ERR_clear_error();
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	nid = OBJ_txt2nid(group);
+	if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1) {
+		CID_INFO("certificate key on curve %s, which careid does not support", group);
+		return CKR_CURVE_NOT_SUPPORTED;
+	}
+	len = i2d_ASN1_OBJECT(OBJ_nid2obj(nid), &der);
+	return set_der(out, CKA_EC_PARAMS, len, der);
+}
+
+CK_RV cid_x509_public_key(const uint8_t *der, size_t len, CK_KEY_TYPE *kt, cid_attrs *pub)
+{
+	X509 *x;
+	EVP_PKEY *pk;
+	CK_RV rv;
+
+	if (kt == NULL || pub == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if ((x = parse(der, len)) == NULL)
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	if ((pk = X509_get0_pubkey(x)) == NULL) {
+		ERR_clear_error();
+		X509_free(x);
+		CID_INFO("certificate public key unreadable");
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	switch (EVP_PKEY_get_base_id(pk)) {
+	case EVP_PKEY_RSA:
+		*kt = CKK_RSA;
+		rv = cid_rsa_public_attrs(pk, pub);
+		break;
+	case EVP_PKEY_EC:
+		*kt = CKK_EC;
+		rv = ec_params(pub, pk);
+		if (rv == CKR_OK)
+			rv = cid_pkey_point_attr(pk, false, pub);
+		break;
+	default:
+		rv = CKR_KEY_TYPE_INCONSISTENT;
+	}
+	X509_free(x);
+	return rv;
+}
+
+bool cid_x509_subject_cn(const uint8_t *der, size_t len, char *out, size_t outlen)
+{
+	X509 *x = parse(der, len);
+	const X509_NAME *nm = x != NULL ? X509_get_subject_name(x) : NULL;
+	int i = nm != NULL ? X509_NAME_get_index_by_NID(nm, NID_commonName, -1) : -1;
+	const ASN1_STRING *s = i >= 0 ? X509_NAME_ENTRY_get_data(X509_NAME_get_entry(nm, i)) : NULL;
+	bool ok = s != NULL && outlen > 0 && (size_t)ASN1_STRING_length(s) < outlen;
+
+	if (ok) {
+		memcpy(out, ASN1_STRING_get0_data(s), (size_t)ASN1_STRING_length(s));
+		out[ASN1_STRING_length(s)] = '\0';
+		ok = strlen(out) == (size_t)ASN1_STRING_length(s);
+	}
+	if (!ok && outlen > 0)
+		out[0] = '\0';
+	X509_free(x);
+	return ok;
 }

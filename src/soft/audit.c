@@ -5,10 +5,9 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/evp.h>
-
 #include "common/log.h"
 #include "common/mem.h"
+#include "crypto/crypto.h"
 #include "soft/soft_audit.h"
 #include "soft/soft_int.h"
 
@@ -31,14 +30,9 @@ static void put_u32(uint8_t b[4], uint32_t v)
 static CK_RV chain_start(const char *serial, uint8_t out[CID_AUDIT_HASH_LEN])
 {
 	static const char tag[] = "careid/audit/v1";
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
-	         EVP_DigestUpdate(c, tag, sizeof(tag)) &&
-	         EVP_DigestUpdate(c, serial, strlen(serial)) &&
-	         EVP_DigestFinal_ex(c, out, NULL);
+	const cid_piece in[] = { { tag, sizeof(tag) }, { serial, strlen(serial) } };
 
-	EVP_MD_CTX_free(c);
-	return ok ? CKR_OK : CKR_FUNCTION_FAILED;
+	return cid_sha256(in, sizeof(in) / sizeof(in[0]), out);
 }
 
 /* Length-prefixed fields, so that no two different records hash alike. */
@@ -47,22 +41,16 @@ static CK_RV record_hash(const uint8_t prev[CID_AUDIT_HASH_LEN], uint64_t seq, i
 {
 	uint8_t n8[8], n4a[4], n4b[4], t8[8];
 	size_t elen = strlen(event), dlen = strlen(detail);
-	EVP_MD_CTX *c = EVP_MD_CTX_new();
-	int ok;
 
 	put_u64(n8, seq);
 	put_u64(t8, (uint64_t)at);
 	put_u32(n4a, (uint32_t)elen);
 	put_u32(n4b, (uint32_t)dlen);
-	ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) &&
-	     EVP_DigestUpdate(c, prev, CID_AUDIT_HASH_LEN) && EVP_DigestUpdate(c, n8, 8) &&
-	     EVP_DigestUpdate(c, t8, 8) && EVP_DigestUpdate(c, n4a, 4) &&
-	     EVP_DigestUpdate(c, event, elen) && EVP_DigestUpdate(c, n4b, 4) &&
-	     EVP_DigestUpdate(c, detail, dlen) && EVP_DigestFinal_ex(c, out, NULL);
-	EVP_MD_CTX_free(c);
-	if (!ok)
-		CID_ERROR("SHA-256 failed");
-	return ok ? CKR_OK : CKR_FUNCTION_FAILED;
+	const cid_piece in[] = {
+		{ prev, CID_AUDIT_HASH_LEN }, { n8, 8 }, { t8, 8 }, { n4a, 4 },
+		{ event, elen }, { n4b, 4 }, { detail, dlen },
+	};
+	return cid_sha256(in, sizeof(in) / sizeof(in[0]), out);
 }
 
 CK_RV soft_audit_append(sqlite3 *db, const char *serial, const char *event, const char *fmt, ...)
