@@ -52,16 +52,21 @@ same_cert_back() {
 }
 
 # sign_verify NAME ID MECH VERIFY_KIND [extra pkcs11-tool args]
-# VERIFY_KIND: dgst:<alg> | pss:<alg> | raw (pkeyutl, no digest)
+# VERIFY_KIND: dgst:<alg> | pss:<alg> | raw (pkeyutl, no digest) |
+# raw:<alg>, pssraw:<alg> (the input is the message's <alg> digest)
 sign_verify() {
 	local name=$1 id=$2 mech=$3 kind=$4 input sig pub
 	shift 4
 	sig="$IT_TMP/sig-$id-$mech.bin"
 	pub="$IT_TMP/pub-$id.pem"
 	input="$IT_TMP/message.txt"
-	if [[ $kind == raw ]]; then
-		input="$IT_TMP/digest.bin"
-	fi
+	case $kind in
+	raw) input="$IT_TMP/digest.bin" ;;
+	raw:* | pssraw:*)
+		input="$IT_TMP/digest-${kind#*:}.bin"
+		openssl dgst "-${kind#*:}" -binary "$IT_TMP/message.txt" >"$input"
+		;;
+	esac
 	if ! tok --login --pin "$CHANGED_PIN" --sign -m "$mech" --id "$id" \
 		-i "$input" -o "$sig" "$@" >"$IT_LOG" 2>&1; then
 		it_fail "$name: pkcs11-tool --sign -m $mech" "$IT_LOG"
@@ -77,9 +82,38 @@ sign_verify() {
 			openssl dgst "-${kind#pss:}" -sigopt rsa_padding_mode:pss \
 			-sigopt rsa_pss_saltlen:auto -verify "$pub" -signature "$sig" "$input"
 		;;
-	raw)
+	raw | raw:*)
 		it_check "$name: openssl verifies the signature" \
 			openssl pkeyutl -verify -pubin -inkey "$pub" -sigfile "$sig" -in "$input"
+		;;
+	pssraw:*)
+		it_check "$name: openssl verifies the signature" \
+			openssl pkeyutl -verify -pubin -inkey "$pub" -sigfile "$sig" -in "$input" \
+			-pkeyopt rsa_padding_mode:pss -pkeyopt rsa_pss_saltlen:auto \
+			-pkeyopt "digest:${kind#*:}"
+		;;
+	esac
+}
+
+# rpc_sign_verify: sign_verify with a hash-and-sign mechanism; through a
+# route that cannot carry it (p11-kit's RPC), the same signature made the
+# way a client there must: the digest computed here, signed with CKM_ECDSA
+# or CKM_RSA_PKCS_PSS, verified against the same message.
+rpc_sign_verify() {
+	local name=$1 id=$2 mech=$3 kind=$4 alg
+	shift 4
+	if it_rpc_carries "$mech"; then
+		sign_verify "$name" "$id" "$mech" "$kind" "$@"
+		return
+	fi
+	alg=${kind#*:}
+	case $mech in
+	*-RSA-PKCS-PSS)
+		sign_verify "$name, as RSA-PKCS-PSS over a ${alg^^} digest made here" "$id" \
+			RSA-PKCS-PSS "pssraw:$alg" --hash-algorithm "${alg^^}" --mgf "MGF1-${alg^^}" "$@"
+		;;
+	*)
+		sign_verify "$name, as ECDSA over a ${alg^^} digest made here" "$id" ECDSA "raw:$alg" "$@"
 		;;
 	esac
 }
@@ -193,11 +227,11 @@ main() {
 	openssl dgst -sha256 -binary "$IT_TMP/message.txt" >"$IT_TMP/digest.bin"
 	sign_verify "RSA SHA256-RSA-PKCS" 01 SHA256-RSA-PKCS dgst:sha256
 	sign_verify "RSA SHA384-RSA-PKCS" 01 SHA384-RSA-PKCS dgst:sha384
-	sign_verify "RSA SHA256-RSA-PKCS-PSS" 01 SHA256-RSA-PKCS-PSS pss:sha256
+	rpc_sign_verify "RSA SHA256-RSA-PKCS-PSS" 01 SHA256-RSA-PKCS-PSS pss:sha256
 	sign_verify "RSA RSA-PKCS (raw)" 01 RSA-PKCS raw
-	sign_verify "P-256 ECDSA-SHA256" 02 ECDSA-SHA256 dgst:sha256 --signature-format openssl
+	rpc_sign_verify "P-256 ECDSA-SHA256" 02 ECDSA-SHA256 dgst:sha256 --signature-format openssl
 	sign_verify "P-256 ECDSA over a digest" 02 ECDSA raw --signature-format openssl
-	sign_verify "P-384 ECDSA-SHA384" 03 ECDSA-SHA384 dgst:sha384 --signature-format openssl
+	rpc_sign_verify "P-384 ECDSA-SHA384" 03 ECDSA-SHA384 dgst:sha384 --signature-format openssl
 	if openssl x509 -inform DER -in "$IT_TMP/auth.der" -noout -pubkey >"$IT_TMP/cert-pub.pem" 2>/dev/null &&
 		cmp -s "$IT_TMP/cert-pub.pem" "$IT_TMP/pub-01.pem"; then
 		it_pass "certificate public key equals the token's RSA public key"
