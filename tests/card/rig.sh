@@ -139,10 +139,14 @@ cleanup() {
 			sleep 0.1
 		done
 	fi
+	# A test may have replaced the rig's pcscd (lib.sh pcscd_restart): the
+	# pid file names whichever one runs now.  It is read before any pcscd
+	# is stopped, since pcscd removes the file as it exits, and with
+	# stderr redirected first, since the shell reports a failed '<' on
+	# the stderr in force when it opens the file.
+	p=$(tr -d '\0' 2>/dev/null </run/pcscd/pcscd.pid)
 	[ -z "$pcscd_pid" ] || kill -TERM "$pcscd_pid" 2>/dev/null
-	# A test may have restarted pcscd (lib.sh pcscd_add_reader).
-	p=$(tr -d '\0' </run/pcscd/pcscd.pid 2>/dev/null)
-	[ -z "$p" ] || kill -TERM "$p" 2>/dev/null
+	[ -z "$p" ] || [ "$p" = "$pcscd_pid" ] || kill -TERM "$p" 2>/dev/null
 	wait 2>/dev/null
 }
 trap cleanup EXIT
