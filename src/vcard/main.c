@@ -76,6 +76,7 @@ static void usage(FILE *f)
 "  --compress-certs    store the certificates gzip-compressed (CertInfo 01),\n"
 "                      as many issued PIV cards do\n"
 "  --help              this text\n"
+"  --version           the careid version, then exit\n"
 "\n"
 "Signals: SIGUSR1 toggles removed/inserted; SIGTERM and SIGINT exit cleanly.\n",
 	      f);
@@ -123,7 +124,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 {
 	enum { O_HOST = 256, O_PORT, O_STATE, O_ONCE, O_REMOVED, O_REMOVE_AFTER, O_LOG,
 	       O_COUNT, O_PIDFILE, O_CREATE, O_PIN, O_PUK, O_MKEY, O_MALG, O_UUID, O_SERIAL,
-	       O_COMPRESS, O_HELP };
+	       O_COMPRESS, O_HELP, O_VERSION };
 	static const struct option longopts[] = {
 		{ "host", required_argument, NULL, O_HOST },
 		{ "port", required_argument, NULL, O_PORT },
@@ -143,6 +144,7 @@ static int parse_args(int argc, char **argv, struct options *o)
 		{ "serial", required_argument, NULL, O_SERIAL },
 		{ "compress-certs", no_argument, NULL, O_COMPRESS },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mkey = NULL;
@@ -192,6 +194,9 @@ static int parse_args(int argc, char **argv, struct options *o)
 		case O_HELP:
 		case 'h':
 			usage(stdout);
+			exit(0);
+		case O_VERSION:
+			printf("careid-vcard %s\n", CAREID_VERSION);
 			exit(0);
 		default:
 			usage(stderr);
