@@ -29,7 +29,9 @@ OSSL_LIB_CTX *cid_libctx(void);
  * very module, say) makes OpenSSL hand any context created from "RSA" or
  * "EC" to that engine's legacy methods, which cannot import or use our
  * provider-side keys; an OID names the same key manager but has no legacy
- * type to divert. */
+ * type to divert.  ENGINE lookups are process-wide, so careid's own library
+ * context does not keep them out: with short names the OpenSSL engine
+ * interop test fails again. */
 #define CID_KT_RSA "1.2.840.113549.1.1.1"
 #define CID_KT_EC "1.2.840.10045.2.1"
 #define CID_KT_ED25519 "1.3.101.112"
