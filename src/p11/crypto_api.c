@@ -253,15 +253,28 @@ static CK_RV op_ready_oneshot(cid_session *s, int k)
 
 /* ---- generic entry points, one per step --------------------------------- */
 
+/* The order of every step: cid_enter (inside cid_op_session_lock), the
+ * session, the operation's state, then the arguments.  A bad argument to a
+ * step of an active operation ends it, as the spec says of every error but
+ * the length convention's. */
+static CK_RV bad_args(cid_session *s, int k)
+{
+	CID_INFO("%s: NULL buffer with a non-zero length, or no length pointer; operation ended",
+	         kinds[k].name);
+	op_end(s, k);
+	return CKR_ARGUMENTS_BAD;
+}
+
 static CK_RV do_init(CK_SESSION_HANDLE h, int k, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE hkey)
 {
-	if (m != NULL && m->pParameter == NULL && m->ulParameterLen != 0)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
-	rv = op_init(s, k, m, hkey);
+	if (m != NULL && m->pParameter == NULL && m->ulParameterLen != 0)
+		rv = CKR_ARGUMENTS_BAD;
+	else
+		rv = op_init(s, k, m, hkey);
 	cid_op_session_unlock(&s);
 	return rv;
 }
@@ -269,14 +282,14 @@ static CK_RV do_init(CK_SESSION_HANDLE h, int k, CK_MECHANISM_PTR m, CK_OBJECT_H
 static CK_RV do_oneshot(CK_SESSION_HANDLE h, int k, const CK_BYTE *in, CK_ULONG inlen,
                         CK_BYTE *out, CK_ULONG *outlen)
 {
-	if ((in == NULL && inlen != 0) || outlen == NULL)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	rv = op_ready_oneshot(s, k);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK && ((in == NULL && inlen != 0) || outlen == NULL))
+		rv = bad_args(s, k);
+	else if (rv == CKR_OK)
 		rv = op_settle(s, k, cid_op_oneshot(s->ops[k].op, in, inlen, out, outlen), out);
 	cid_op_session_unlock(&s);
 	return rv;
@@ -284,14 +297,14 @@ static CK_RV do_oneshot(CK_SESSION_HANDLE h, int k, const CK_BYTE *in, CK_ULONG 
 
 static CK_RV do_update(CK_SESSION_HANDLE h, int k, const CK_BYTE *in, CK_ULONG inlen)
 {
-	if (in == NULL && inlen != 0)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	rv = op_ready_multipart(s, k);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK && in == NULL && inlen != 0)
+		rv = bad_args(s, k);
+	else if (rv == CKR_OK)
 		rv = cid_op_update(s->ops[k].op, in, inlen);
 	if (rv == CKR_OK)
 		s->ops[k].multipart_started = true;
@@ -303,14 +316,14 @@ static CK_RV do_update(CK_SESSION_HANDLE h, int k, const CK_BYTE *in, CK_ULONG i
 
 static CK_RV do_final(CK_SESSION_HANDLE h, int k, CK_BYTE *out, CK_ULONG *outlen)
 {
-	if (outlen == NULL)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	rv = op_ready_multipart(s, k);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK && outlen == NULL)
+		rv = bad_args(s, k);
+	else if (rv == CKR_OK)
 		rv = op_settle(s, k, cid_op_final(s->ops[k].op, out, outlen), out);
 	cid_op_session_unlock(&s);
 	return rv;
@@ -321,15 +334,15 @@ static CK_RV do_final(CK_SESSION_HANDLE h, int k, CK_BYTE *out, CK_ULONG *outlen
 static CK_RV do_verify(CK_SESSION_HANDLE h, bool final, const CK_BYTE *data, CK_ULONG len,
                        const CK_BYTE *sig, CK_ULONG siglen)
 {
-	if ((data == NULL && len != 0) || (sig == NULL && siglen != 0))
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
 	const int k = CID_OPK_VERIFY;
 	rv = final ? op_ready_multipart(s, k) : op_ready_oneshot(s, k);
-	if (rv == CKR_OK) {
+	if (rv == CKR_OK && ((data == NULL && len != 0) || (sig == NULL && siglen != 0))) {
+		rv = bad_args(s, k);
+	} else if (rv == CKR_OK) {
 		cid_op *op = s->ops[k].op;
 		rv = final ? cid_op_verify_final(op, sig, siglen)
 		           : cid_op_verify_oneshot(op, data, len, sig, siglen);
@@ -358,9 +371,10 @@ CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len, CK_BY
                       CK_ULONG_PTR outlen)
 {
 	(void)out;
-	if (outlen == NULL)
-		return CKR_ARGUMENTS_BAD;
-	return do_update(h, CID_OPK_ENCRYPT, part, len);
+	CK_RV rv = cid_enter();
+	if (rv == CKR_OK && outlen == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	return rv != CKR_OK ? rv : do_update(h, CID_OPK_ENCRYPT, part, len);
 }
 
 CK_RV C_EncryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
@@ -385,9 +399,10 @@ CK_RV C_DecryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len, CK_BY
                       CK_ULONG_PTR outlen)
 {
 	(void)out;
-	if (outlen == NULL)
-		return CKR_ARGUMENTS_BAD;
-	return do_update(h, CID_OPK_DECRYPT, part, len);
+	CK_RV rv = cid_enter();
+	if (rv == CKR_OK && outlen == NULL)
+		rv = CKR_ARGUMENTS_BAD;
+	return rv != CKR_OK ? rv : do_update(h, CID_OPK_DECRYPT, part, len);
 }
 
 CK_RV C_DecryptFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR out, CK_ULONG_PTR outlen)

@@ -18,12 +18,17 @@
  *   random_api.c  C_SeedRandom, C_GenerateRandom
  *   unsupported.c functions this module does not offer (message API, dual-function)
  *
- * Every entry point has the same shape: check arguments that need no
- * state, cid_enter(), look the session up (which takes a reference), do
- * the work under the narrowest lock that protects it, release.
- * (Order of the first two: cid_enter() first, so that an uninitialised
- * module answers CKR_CRYPTOKI_NOT_INITIALIZED even to NULL arguments;
- * tests/api/test_conformance.c checks every entry point for it.)
+ * Every entry point checks in one order:
+ *   1. cid_enter(): an uninitialised module (or a forked child) answers
+ *      CKR_CRYPTOKI_NOT_INITIALIZED whatever the other arguments are;
+ *   2. the session or slot handle, looked up with a reference taken;
+ *   3. for a step of an operation, the operation's state (active, context
+ *      login done);
+ *   4. the arguments: a bad one ends an active operation, as the spec says
+ *      of every error but CKR_BUFFER_TOO_SMALL and a length query;
+ *   5. the work, under the narrowest lock that protects it; release.
+ * tests/api/test_conformance.c calls every entry point before C_Initialize
+ * with valid and with NULL pointers to hold step 1.
  *
  * Locks, from outermost to innermost (never taken in the other order):
  *   session->lock    one operation at a time on a session

@@ -229,13 +229,15 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PT
                         CK_ULONG pn, CK_ATTRIBUTE_PTR vt, CK_ULONG vn,
                         CK_OBJECT_HANDLE_PTR hpub, CK_OBJECT_HANDLE_PTR hpriv)
 {
-	if (m == NULL || hpub == NULL || hpriv == NULL ||
-	    tmpl_check_args(pt, pn) != CKR_OK || tmpl_check_args(vt, vn) != CKR_OK)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
+	if (m == NULL || hpub == NULL || hpriv == NULL ||
+	    tmpl_check_args(pt, pn) != CKR_OK || tmpl_check_args(vt, vn) != CKR_OK) {
+		cid_op_session_unlock(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	rv = keypair_locked(s, m, pt, pn, vt, vn, hpub, hpriv);
 	cid_op_session_unlock(&s);
 	return rv;
@@ -244,12 +246,14 @@ CK_RV C_GenerateKeyPair(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PT
 CK_RV C_GenerateKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_ATTRIBUTE_PTR t, CK_ULONG n,
                     CK_OBJECT_HANDLE_PTR hkey)
 {
-	if (m == NULL || hkey == NULL || tmpl_check_args(t, n) != CKR_OK)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
+	if (m == NULL || hkey == NULL || tmpl_check_args(t, n) != CKR_OK) {
+		cid_op_session_unlock(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	cid_op_session_unlock(&s);
 	CID_INFO("mechanism 0x%lx: no secret-key generation is offered", m->mechanism);
 	return CKR_MECHANISM_INVALID;
@@ -338,12 +342,14 @@ static CK_RV derive_locked(cid_session *s, const CK_MECHANISM *m, CK_OBJECT_HAND
 CK_RV C_DeriveKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE base,
                   CK_ATTRIBUTE_PTR t, CK_ULONG n, CK_OBJECT_HANDLE_PTR hkey)
 {
-	if (m == NULL || hkey == NULL || tmpl_check_args(t, n) != CKR_OK)
-		return CKR_ARGUMENTS_BAD;
 	cid_session *s = NULL;
 	CK_RV rv = cid_op_session_lock(h, &s);
 	if (rv != CKR_OK)
 		return rv;
+	if (m == NULL || hkey == NULL || tmpl_check_args(t, n) != CKR_OK) {
+		cid_op_session_unlock(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	rv = derive_locked(s, m, base, t, n, hkey);
 	cid_op_session_unlock(&s);
 	return rv;

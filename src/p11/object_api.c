@@ -24,10 +24,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_CreateObject)(CK_SESSION_HANDLE hSession, CK_ATTRIBU
 	cid_session *s;
 	CK_RV rv;
 
-	if (!phObject || (!pTemplate && ulCount))
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!phObject || (!pTemplate && ulCount)) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	rv = cid_obj_new(s, CID_ORIGIN_CREATE, pTemplate, ulCount, NULL, phObject);
 	cid_session_put(&s);
 	return rv;
@@ -42,10 +44,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_CopyObject)(CK_SESSION_HANDLE hSession, CK_OBJECT_HA
 	cid_object *o;
 	CK_RV rv;
 
-	if (!phNewObject || (!pTemplate && ulCount))
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!phNewObject || (!pTemplate && ulCount)) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	if ((rv = cid_obj_get(s, hObject, &o)) != CKR_OK)
 		goto out;
 
@@ -88,10 +92,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_GetObjectSize)(CK_SESSION_HANDLE hSession, CK_OBJECT
 	cid_object *o;
 	CK_RV rv;
 
-	if (!pulSize)
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!pulSize) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	if ((rv = cid_obj_get(s, hObject, &o)) == CKR_OK) {
 		cid_mutex_lock(s->slot->lock);
 		if (o->synthetic) {
@@ -147,10 +153,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_GetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OB
 	cid_object *o;
 	CK_RV rv;
 
-	if (!pTemplate && ulCount)
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!pTemplate && ulCount) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	if ((rv = cid_obj_get(s, hObject, &o)) == CKR_OK) {
 		cid_mutex_lock(s->slot->lock);
 		/* Every attribute is processed even after an error, so that
@@ -214,10 +222,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_SetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OB
 	cid_token *tok;
 	CK_RV rv;
 
-	if (!pTemplate && ulCount)
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!pTemplate && ulCount) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	if ((rv = cid_obj_get(s, hObject, &o)) != CKR_OK) {
 		cid_session_put(&s);
 		return rv;
@@ -308,10 +318,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_FindObjectsInit)(CK_SESSION_HANDLE hSession, CK_ATTR
 	cid_session *s;
 	CK_RV rv;
 
-	if (!pTemplate && ulCount)
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!pTemplate && ulCount) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	cid_mutex_lock(s->lock);
 	if (s->finding) {
 		rv = CKR_OPERATION_ACTIVE;
@@ -340,10 +352,12 @@ CK_DEFINE_FUNCTION(CK_RV, C_FindObjects)(CK_SESSION_HANDLE hSession, CK_OBJECT_H
 	cid_session *s;
 	CK_RV rv;
 
-	if (!pulObjectCount || (!phObject && ulMaxObjectCount))
-		return CKR_ARGUMENTS_BAD;
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
 		return rv;
+	if (!pulObjectCount || (!phObject && ulMaxObjectCount)) {
+		cid_session_put(&s);
+		return CKR_ARGUMENTS_BAD;
+	}
 	cid_mutex_lock(s->lock);
 	if (!s->finding) {
 		rv = CKR_OPERATION_NOT_INITIALIZED;

@@ -196,7 +196,13 @@ static void test_errors(void **state)
 	CK(x->f->C_SessionCancel(x->s, CKF_ENCRYPT | CKF_DECRYPT));
 	CK(x->f->C_EncryptInit(x->s, &pkcs, x->pub));
 	CK(x->f->C_EncryptInit(x->s, NULL, 0));
+	/* The operation's state is checked before the arguments, and a bad
+	 * argument ends an active operation. */
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_Encrypt(x->s, NULL, 5, out, &len));
+	CK(x->f->C_EncryptInit(x->s, &pkcs, x->pub));
 	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_Encrypt(x->s, NULL, 5, out, &len));
+	len = sizeof(out);
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_Encrypt(x->s, (CK_BYTE_PTR)"hello", 5, out, &len));
 }
 
 int main(void)

@@ -2,6 +2,7 @@
  * supported return CKR_FUNCTION_NOT_SUPPORTED, every other one does not,
  * and every function of the 3.0 list appears in it.  Every function also
  * refuses to work before C_Initialize. */
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,100 +101,104 @@ static const char *const names[] = {
 
 /* Calls function i with an invalid session/slot, zero numbers, and every
  * pointer aimed at a zeroed scratch area (so that argument checks pass and
- * the answer depends on the function's state checks alone). */
-static CK_RV call(size_t i, CK_FUNCTION_LIST_3_0 *f, CK_ULONG bad)
+ * the answer depends on the function's state checks alone), or, with
+ * nulls, every pointer NULL (so that only the order of the checks decides
+ * whether the state check comes first). */
+static CK_RV call(size_t i, CK_FUNCTION_LIST_3_0 *f, CK_ULONG bad, bool nulls)
 {
 	static CK_ULONG scratch[1024];
+#define P (nulls ? NULL : (void *)scratch)
 
 	memset(scratch, 0, sizeof(scratch));
 	switch (i) {
-	case 0: return f->C_GetInfo((void *)scratch);
-	case 1: return f->C_GetSlotList(0, (void *)scratch, (void *)scratch);
-	case 2: return f->C_GetSlotInfo(bad, (void *)scratch);
-	case 3: return f->C_GetTokenInfo(bad, (void *)scratch);
-	case 4: return f->C_GetMechanismList(bad, (void *)scratch, (void *)scratch);
-	case 5: return f->C_GetMechanismInfo(bad, 0, (void *)scratch);
-	case 6: return f->C_InitToken(bad, (void *)scratch, 0, (void *)scratch);
-	case 7: return f->C_InitPIN(bad, (void *)scratch, 0);
-	case 8: return f->C_SetPIN(bad, (void *)scratch, 0, (void *)scratch, 0);
-	case 9: return f->C_OpenSession(bad, 0, (void *)scratch, 0, (void *)scratch);
+	case 0: return f->C_GetInfo(P);
+	case 1: return f->C_GetSlotList(0, P, P);
+	case 2: return f->C_GetSlotInfo(bad, P);
+	case 3: return f->C_GetTokenInfo(bad, P);
+	case 4: return f->C_GetMechanismList(bad, P, P);
+	case 5: return f->C_GetMechanismInfo(bad, 0, P);
+	case 6: return f->C_InitToken(bad, P, 0, P);
+	case 7: return f->C_InitPIN(bad, P, 0);
+	case 8: return f->C_SetPIN(bad, P, 0, P, 0);
+	case 9: return f->C_OpenSession(bad, 0, P, 0, P);
 	case 10: return f->C_CloseSession(bad);
 	case 11: return f->C_CloseAllSessions(bad);
-	case 12: return f->C_GetSessionInfo(bad, (void *)scratch);
-	case 13: return f->C_GetOperationState(bad, (void *)scratch, (void *)scratch);
-	case 14: return f->C_SetOperationState(bad, (void *)scratch, 0, 0, 0);
-	case 15: return f->C_Login(bad, 0, (void *)scratch, 0);
+	case 12: return f->C_GetSessionInfo(bad, P);
+	case 13: return f->C_GetOperationState(bad, P, P);
+	case 14: return f->C_SetOperationState(bad, P, 0, 0, 0);
+	case 15: return f->C_Login(bad, 0, P, 0);
 	case 16: return f->C_Logout(bad);
-	case 17: return f->C_CreateObject(bad, (void *)scratch, 0, (void *)scratch);
-	case 18: return f->C_CopyObject(bad, 0, (void *)scratch, 0, (void *)scratch);
+	case 17: return f->C_CreateObject(bad, P, 0, P);
+	case 18: return f->C_CopyObject(bad, 0, P, 0, P);
 	case 19: return f->C_DestroyObject(bad, 0);
-	case 20: return f->C_GetObjectSize(bad, 0, (void *)scratch);
-	case 21: return f->C_GetAttributeValue(bad, 0, (void *)scratch, 0);
-	case 22: return f->C_SetAttributeValue(bad, 0, (void *)scratch, 0);
-	case 23: return f->C_FindObjectsInit(bad, (void *)scratch, 0);
-	case 24: return f->C_FindObjects(bad, (void *)scratch, 0, (void *)scratch);
+	case 20: return f->C_GetObjectSize(bad, 0, P);
+	case 21: return f->C_GetAttributeValue(bad, 0, P, 0);
+	case 22: return f->C_SetAttributeValue(bad, 0, P, 0);
+	case 23: return f->C_FindObjectsInit(bad, P, 0);
+	case 24: return f->C_FindObjects(bad, P, 0, P);
 	case 25: return f->C_FindObjectsFinal(bad);
-	case 26: return f->C_EncryptInit(bad, (void *)scratch, 0);
-	case 27: return f->C_Encrypt(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 28: return f->C_EncryptUpdate(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 29: return f->C_EncryptFinal(bad, (void *)scratch, (void *)scratch);
-	case 30: return f->C_DecryptInit(bad, (void *)scratch, 0);
-	case 31: return f->C_Decrypt(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 32: return f->C_DecryptUpdate(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 33: return f->C_DecryptFinal(bad, (void *)scratch, (void *)scratch);
-	case 34: return f->C_DigestInit(bad, (void *)scratch);
-	case 35: return f->C_Digest(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 36: return f->C_DigestUpdate(bad, (void *)scratch, 0);
+	case 26: return f->C_EncryptInit(bad, P, 0);
+	case 27: return f->C_Encrypt(bad, P, 0, P, P);
+	case 28: return f->C_EncryptUpdate(bad, P, 0, P, P);
+	case 29: return f->C_EncryptFinal(bad, P, P);
+	case 30: return f->C_DecryptInit(bad, P, 0);
+	case 31: return f->C_Decrypt(bad, P, 0, P, P);
+	case 32: return f->C_DecryptUpdate(bad, P, 0, P, P);
+	case 33: return f->C_DecryptFinal(bad, P, P);
+	case 34: return f->C_DigestInit(bad, P);
+	case 35: return f->C_Digest(bad, P, 0, P, P);
+	case 36: return f->C_DigestUpdate(bad, P, 0);
 	case 37: return f->C_DigestKey(bad, 0);
-	case 38: return f->C_DigestFinal(bad, (void *)scratch, (void *)scratch);
-	case 39: return f->C_SignInit(bad, (void *)scratch, 0);
-	case 40: return f->C_Sign(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 41: return f->C_SignUpdate(bad, (void *)scratch, 0);
-	case 42: return f->C_SignFinal(bad, (void *)scratch, (void *)scratch);
-	case 43: return f->C_SignRecoverInit(bad, (void *)scratch, 0);
-	case 44: return f->C_SignRecover(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 45: return f->C_VerifyInit(bad, (void *)scratch, 0);
-	case 46: return f->C_Verify(bad, (void *)scratch, 0, (void *)scratch, 0);
-	case 47: return f->C_VerifyUpdate(bad, (void *)scratch, 0);
-	case 48: return f->C_VerifyFinal(bad, (void *)scratch, 0);
-	case 49: return f->C_VerifyRecoverInit(bad, (void *)scratch, 0);
-	case 50: return f->C_VerifyRecover(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 51: return f->C_DigestEncryptUpdate(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 52: return f->C_DecryptDigestUpdate(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 53: return f->C_SignEncryptUpdate(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 54: return f->C_DecryptVerifyUpdate(bad, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 55: return f->C_GenerateKey(bad, (void *)scratch, (void *)scratch, 0, (void *)scratch);
-	case 56: return f->C_GenerateKeyPair(bad, (void *)scratch, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 57: return f->C_WrapKey(bad, (void *)scratch, 0, 0, (void *)scratch, (void *)scratch);
-	case 58: return f->C_UnwrapKey(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch);
-	case 59: return f->C_DeriveKey(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch);
-	case 60: return f->C_SeedRandom(bad, (void *)scratch, 0);
-	case 61: return f->C_GenerateRandom(bad, (void *)scratch, 0);
+	case 38: return f->C_DigestFinal(bad, P, P);
+	case 39: return f->C_SignInit(bad, P, 0);
+	case 40: return f->C_Sign(bad, P, 0, P, P);
+	case 41: return f->C_SignUpdate(bad, P, 0);
+	case 42: return f->C_SignFinal(bad, P, P);
+	case 43: return f->C_SignRecoverInit(bad, P, 0);
+	case 44: return f->C_SignRecover(bad, P, 0, P, P);
+	case 45: return f->C_VerifyInit(bad, P, 0);
+	case 46: return f->C_Verify(bad, P, 0, P, 0);
+	case 47: return f->C_VerifyUpdate(bad, P, 0);
+	case 48: return f->C_VerifyFinal(bad, P, 0);
+	case 49: return f->C_VerifyRecoverInit(bad, P, 0);
+	case 50: return f->C_VerifyRecover(bad, P, 0, P, P);
+	case 51: return f->C_DigestEncryptUpdate(bad, P, 0, P, P);
+	case 52: return f->C_DecryptDigestUpdate(bad, P, 0, P, P);
+	case 53: return f->C_SignEncryptUpdate(bad, P, 0, P, P);
+	case 54: return f->C_DecryptVerifyUpdate(bad, P, 0, P, P);
+	case 55: return f->C_GenerateKey(bad, P, P, 0, P);
+	case 56: return f->C_GenerateKeyPair(bad, P, P, 0, P, 0, P, P);
+	case 57: return f->C_WrapKey(bad, P, 0, 0, P, P);
+	case 58: return f->C_UnwrapKey(bad, P, 0, P, 0, P, 0, P);
+	case 59: return f->C_DeriveKey(bad, P, 0, P, 0, P);
+	case 60: return f->C_SeedRandom(bad, P, 0);
+	case 61: return f->C_GenerateRandom(bad, P, 0);
 	case 62: return f->C_GetFunctionStatus(bad);
 	case 63: return f->C_CancelFunction(bad);
-	case 64: return f->C_LoginUser(bad, 0, (void *)scratch, 0, (void *)scratch, 0);
+	case 64: return f->C_LoginUser(bad, 0, P, 0, P, 0);
 	case 65: return f->C_SessionCancel(bad, 0);
-	case 66: return f->C_MessageEncryptInit(bad, (void *)scratch, 0);
-	case 67: return f->C_EncryptMessage(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 68: return f->C_EncryptMessageBegin(bad, (void *)scratch, 0, (void *)scratch, 0);
-	case 69: return f->C_EncryptMessageNext(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch, 0);
+	case 66: return f->C_MessageEncryptInit(bad, P, 0);
+	case 67: return f->C_EncryptMessage(bad, P, 0, P, 0, P, 0, P, P);
+	case 68: return f->C_EncryptMessageBegin(bad, P, 0, P, 0);
+	case 69: return f->C_EncryptMessageNext(bad, P, 0, P, 0, P, P, 0);
 	case 70: return f->C_MessageEncryptFinal(bad);
-	case 71: return f->C_MessageDecryptInit(bad, (void *)scratch, 0);
-	case 72: return f->C_DecryptMessage(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 73: return f->C_DecryptMessageBegin(bad, (void *)scratch, 0, (void *)scratch, 0);
-	case 74: return f->C_DecryptMessageNext(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch, 0);
+	case 71: return f->C_MessageDecryptInit(bad, P, 0);
+	case 72: return f->C_DecryptMessage(bad, P, 0, P, 0, P, 0, P, P);
+	case 73: return f->C_DecryptMessageBegin(bad, P, 0, P, 0);
+	case 74: return f->C_DecryptMessageNext(bad, P, 0, P, 0, P, P, 0);
 	case 75: return f->C_MessageDecryptFinal(bad);
-	case 76: return f->C_MessageSignInit(bad, (void *)scratch, 0);
-	case 77: return f->C_SignMessage(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch);
-	case 78: return f->C_SignMessageBegin(bad, (void *)scratch, 0);
-	case 79: return f->C_SignMessageNext(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, (void *)scratch);
+	case 76: return f->C_MessageSignInit(bad, P, 0);
+	case 77: return f->C_SignMessage(bad, P, 0, P, 0, P, P);
+	case 78: return f->C_SignMessageBegin(bad, P, 0);
+	case 79: return f->C_SignMessageNext(bad, P, 0, P, 0, P, P);
 	case 80: return f->C_MessageSignFinal(bad);
-	case 81: return f->C_MessageVerifyInit(bad, (void *)scratch, 0);
-	case 82: return f->C_VerifyMessage(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, 0);
-	case 83: return f->C_VerifyMessageBegin(bad, (void *)scratch, 0);
-	case 84: return f->C_VerifyMessageNext(bad, (void *)scratch, 0, (void *)scratch, 0, (void *)scratch, 0);
+	case 81: return f->C_MessageVerifyInit(bad, P, 0);
+	case 82: return f->C_VerifyMessage(bad, P, 0, P, 0, P, 0);
+	case 83: return f->C_VerifyMessageBegin(bad, P, 0);
+	case 84: return f->C_VerifyMessageNext(bad, P, 0, P, 0, P, 0);
 	case 85: return f->C_MessageVerifyFinal(bad);
 	}
+#undef P
 	fail_msg("no function %zu", i);
 	return CKR_GENERAL_ERROR;
 }
@@ -247,12 +252,20 @@ static void before_initialize(void **state)
 {
 	th_env *env = TH_ENV(state);
 
-	for (size_t i = 0; i < NFUNCS; i++) {
-		CK_RV rv = call(i, env->f, 1);
+	int wrong = 0;
 
-		if (rv != CKR_CRYPTOKI_NOT_INITIALIZED)
-			fail_msg("%s before C_Initialize returned 0x%lx", names[i], rv);
+	for (int nulls = 0; nulls <= 1; nulls++) {
+		for (size_t i = 0; i < NFUNCS; i++) {
+			CK_RV rv = call(i, env->f, 1, nulls);
+
+			if (rv != CKR_CRYPTOKI_NOT_INITIALIZED) {
+				print_error("%s before C_Initialize, %s pointers, returned 0x%lx\n", names[i],
+				            nulls ? "NULL" : "valid", rv);
+				wrong++;
+			}
+		}
 	}
+	assert_int_equal(0, wrong);
 }
 
 static void matches_document(void **state)
@@ -265,7 +278,7 @@ static void matches_document(void **state)
 	CK(env->f->C_Initialize(NULL));
 	for (size_t i = 0; i < NFUNCS; i++) {
 		status st = doc_status(doc, names[i]);
-		CK_RV rv = call(i, env->f, bad);
+		CK_RV rv = call(i, env->f, bad, false);
 
 		switch (st) {
 		case ST_UNLISTED:

@@ -112,7 +112,16 @@ static void test_length_convention(void **state)
 	char hex[97];
 	to_hex(d, len, hex);
 	assert_string_equal(abc[3].hex, hex);
+	/* A bad argument ends the operation; none active, the state speaks first. */
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_DigestFinal(x->s, d, NULL));
+	CK(x->f->C_DigestInit(x->s, &m));
+	CK(x->f->C_DigestUpdate(x->s, (CK_BYTE_PTR) "abc", 3));
 	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_DigestFinal(x->s, d, NULL));
+	len = sizeof(d);
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_DigestFinal(x->s, d, &len));
+	CK(x->f->C_DigestInit(x->s, &m));
+	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_Digest(x->s, NULL, 3, d, &len));
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_DigestUpdate(x->s, (CK_BYTE_PTR) "abc", 3));
 }
 
 static void test_state_rules(void **state)

@@ -252,7 +252,15 @@ static void test_length_convention(void **state)
 	/* Argument errors. */
 	CK(x->f->C_SignInit(x->s, &m, x->rsa_priv));
 	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_Sign(x->s, (CK_BYTE_PTR)msg, MSGLEN, sig, NULL));
+	/* ... which end the operation, as every error but the length convention's. */
+	len = sizeof(sig);
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_Sign(x->s, (CK_BYTE_PTR)msg, MSGLEN, sig, &len));
+	CK(x->f->C_SignInit(x->s, &m, x->rsa_priv));
 	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_SignUpdate(x->s, NULL, 5));
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_SignUpdate(x->s, (CK_BYTE_PTR)msg, 5));
+	CK(x->f->C_SignInit(x->s, &m, x->rsa_priv));
+	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_SignFinal(x->s, sig, NULL));
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_SignFinal(x->s, sig, &len));
 	CK(x->f->C_SessionCancel(x->s, CKF_SIGN));
 }
 
