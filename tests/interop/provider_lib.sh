@@ -1,0 +1,199 @@
+# shellcheck shell=bash
+# Helpers for the OpenSSL 3 provider tests (sourced, not run) on the soft
+# token (tests/interop/openssl_provider.sh) and on the virtual card
+# (tests/card/openssl_provider.sh).  They print what they did and return a
+# status, so that either suite's check helpers can run them.
+#
+#   prov_init WORKDIR MODULE     find or build pkcs11-provider; write the
+#                                p11ssl wrapper; exit 77 (SKIP) without it
+#   p11ssl CMD ARGS...           openssl CMD with the pkcs11 provider
+#   prov_same_pubkey A B         two PEM public keys are the same key
+#   prov_tls_login ...           client-certificate TLS through the provider
+#
+# CAREID_PROVIDER_TIMEOUT (seconds, default 20) bounds every openssl command
+# that goes through the provider: a hang such as a login that deadlocks is
+# a failure, never a stuck test run.  CAREID_PROVIDER_DEBUG=1 writes the
+# provider's own trace to WORKDIR/provider-trace.log.
+
+PROV_DIR=""
+PROV_WRAPPER=""
+PROV_WRAPPER_TLS=""
+
+# prov_wrapper PATH TIMEOUT PROVIDER_OPTIONS: a script that runs
+# `openssl CMD PROVIDER_OPTIONS ARGS...` under a timeout.
+prov_wrapper() {
+	local path=$1 timeout=$2 order=$3 dir
+	dir=$(printf '%q' "$PROV_DIR")
+	cat >"$path" <<-EOF
+		#!/usr/bin/env bash
+		# openssl CMD ... with the pkcs11 and default providers; a hang is a failure.
+		cmd=\$1
+		shift
+		timeout -k 5 $timeout openssl "\$cmd" -provider-path $dir $order "\$@"
+		rc=\$?
+		if [[ \$rc == 124 || \$rc == 137 ]]; then
+			echo "TIMEOUT: openssl \$cmd did not finish within ${timeout}s (hung)" >&2
+		fi
+		exit \$rc
+	EOF
+	chmod +x "$path"
+}
+
+# prov_init WORKDIR MODULE: PKCS11_PROVIDER_MODULE names MODULE, the module
+# the client side loads (careid itself, or p11-kit-client.so on the remote
+# route).
+prov_init() {
+	local work=$1 module=$2 here out rc timeout
+	here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+	out=$(bash "$here/provider_build.sh")
+	rc=$?
+	if [[ $rc -ne 0 ]]; then
+		[[ -n "$out" ]] && printf '%s\n' "$out"
+		[[ $rc -eq 77 ]] && exit 77
+		echo "FAIL: pkcs11-provider could not be built"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	PROV_DIR=$out
+	if [[ ! -f "$PROV_DIR/pkcs11.so" ]]; then
+		echo "FAIL: no pkcs11.so in $PROV_DIR"
+		echo "0 passed, 1 failed"
+		exit 1
+	fi
+	export PKCS11_PROVIDER_MODULE=$module
+	if [[ "${CAREID_PROVIDER_DEBUG:-0}" == 1 ]]; then
+		export PKCS11_PROVIDER_DEBUG="file:$work/provider-trace.log,level:1"
+	else
+		unset PKCS11_PROVIDER_DEBUG
+	fi
+	# The host's own openssl.cnf stays out of the way: only the command
+	# line loads providers.
+	printf '# empty: providers come from the command line\n' >"$work/openssl-empty.cnf"
+	export OPENSSL_CONF="$work/openssl-empty.cnf"
+
+	timeout=${CAREID_PROVIDER_TIMEOUT:-20}
+	prov_wrapper "$work/p11ssl" "$timeout" "-provider pkcs11 -provider default"
+	prov_wrapper "$work/p11ssl-tls" "$timeout" "-provider default -provider pkcs11"
+	PROV_WRAPPER=$work/p11ssl
+	PROV_WRAPPER_TLS=$work/p11ssl-tls
+	echo "provider: $PROV_DIR/pkcs11.so (PKCS11_PROVIDER_MODULE=$PKCS11_PROVIDER_MODULE)"
+}
+
+# p11ssl CMD ARGS...: openssl with the pkcs11 provider loaded first, as
+# `-provider pkcs11 -provider default`: the provider then also answers the
+# process's digests and key generation wherever the token can, which is
+# what once routed careid's own passcode KDF back into careid.
+p11ssl() {
+	"$PROV_WRAPPER" "$@"
+}
+
+# p11ssl_tls CMD ARGS...: the default provider first.  A TLS handshake
+# duplicates its transcript hash, which a PKCS#11 digest can only do
+# through C_GetOperationState (optional, and careid does not offer it), and
+# makes X25519 keys that careid cannot: only the token's own key belongs in
+# the token, everything else stays in the default provider.
+p11ssl_tls() {
+	"$PROV_WRAPPER_TLS" "$@"
+}
+
+# prov_spki_der IN_PEM OUT_DER: the key as a SubjectPublicKeyInfo with a
+# named curve, by plain OpenSSL.  pkcs11-provider 1.2.0 writes EC keys with
+# explicit curve parameters and RSA keys as PKCS#1 "RSA PUBLIC KEY", so
+# keys are compared in this one form.
+prov_spki_der() {
+	local in=$1 out=$2
+	if openssl pkey -pubin -in "$in" -noout -text 2>/dev/null | grep -q '^Field Type\|ASN1 OID\|NIST CURVE'; then
+		openssl pkey -pubin -in "$in" -ec_param_enc named_curve -outform DER -out "$out"
+	else
+		openssl pkey -pubin -in "$in" -outform DER -out "$out"
+	fi
+}
+
+# prov_same_pubkey A_PEM B_PEM
+prov_same_pubkey() {
+	local a=$1 b=$2
+	prov_spki_der "$a" "$a.spki.der" && prov_spki_der "$b" "$b.spki.der" || return 1
+	if cmp -s "$a.spki.der" "$b.spki.der"; then
+		echo "same public key: $a $b"
+		return 0
+	fi
+	echo "different public keys: $a $b"
+	openssl pkey -pubin -in "$a" -noout -text
+	openssl pkey -pubin -in "$b" -noout -text
+	return 1
+}
+
+# prov_token_flags MODULE TOKEN_LABEL: the token's flags line as pkcs11-tool
+# prints it (no login).
+prov_token_flags() {
+	pkcs11-tool --module "$1" -L 2>/dev/null | awk -v want="$2" '
+		/^Slot / { label = "" }
+		/token label *:/ { sub(/^[^:]*: */, ""); label = $0 }
+		/token flags *:/ && label == want { sub(/^[^:]*: */, ""); print; exit }'
+}
+
+# prov_tls_login DIR CA_FILE CLIENT_CERT CLIENT_KEY EXPECT_CN SIG_TYPE [s_client args...]
+# A local `openssl s_server` on 127.0.0.1 (a free port the kernel picks)
+# requires a client certificate and verifies it against CA_FILE (its own
+# certificate and key are DIR/server.crt and DIR/server.key); `openssl
+# s_client` through the provider logs in with CLIENT_CERT and CLIENT_KEY
+# (pkcs11: URIs or files).  Succeeds when both ends complete the handshake,
+# the server verified the client's certificate, saw CN=EXPECT_CN and a
+# client signature of SIG_TYPE (as s_server names it: RSA, RSA-PSS, ECDSA).
+prov_tls_login() {
+	local dir=$1 ca=$2 cert=$3 key=$4 cn=$5 sigtype=$6
+	shift 6
+	local slog="$dir/s_server.log" clog="$dir/s_client.log" spid port="" i rc sin
+	: >"$slog"
+	# s_server ends at the end of its input: it reads an open FIFO instead.
+	rm -f "$dir/s_server.in"
+	mkfifo "$dir/s_server.in" || return 1
+	exec {sin}<>"$dir/s_server.in"
+	openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert "$dir/server.crt" -key "$dir/server.key" \
+		-CAfile "$ca" -Verify 1 -verify_return_error <&"$sin" >"$slog" 2>&1 &
+	spid=$!
+	exec {sin}>&-
+	for ((i = 0; i < 100; i++)); do
+		port=$(sed -n 's/^ACCEPT 127\.0\.0\.1:\([0-9][0-9]*\)$/\1/p' "$slog")
+		[[ -n "$port" ]] && break
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	if [[ -z "$port" ]]; then
+		echo "s_server did not start:"
+		cat "$slog"
+		kill "$spid" 2>/dev/null
+		wait "$spid" 2>/dev/null
+		return 1
+	fi
+	echo "s_server (pid $spid) on 127.0.0.1:$port"
+	p11ssl_tls s_client -connect "127.0.0.1:$port" -cert "$cert" -key "$key" \
+		-CAfile "$ca" -verify_return_error "$@" </dev/null >"$clog" 2>&1
+	rc=$?
+	# -naccept 1: the server ends after this one connection.
+	for ((i = 0; i < 100; i++)); do
+		kill -0 "$spid" 2>/dev/null || break
+		sleep 0.1
+	done
+	kill "$spid" 2>/dev/null
+	wait "$spid" 2>/dev/null
+	echo "--- s_client (exit $rc)"
+	grep -E 'TIMEOUT|error|Could not|Verify return|New, ' "$clog"
+	echo "--- s_server"
+	grep -E 'subject=|issuer=|error|ERROR|Peer sig|CIPHER' "$slog"
+	[[ $rc -eq 0 ]] || { echo "s_client failed"; return 1; }
+	grep -q 'Verify return code: 0 (ok)' "$clog" || { echo "s_client did not verify the server"; return 1; }
+	if ! grep -Eq "^subject=.*CN ?= ?$cn(,|\$| )" "$slog"; then
+		echo "the server did not see a client certificate with CN=$cn"
+		return 1
+	fi
+	if ! grep -qx "Peer signature type: $sigtype" "$slog"; then
+		echo "the client's signature was not of type $sigtype"
+		return 1
+	fi
+	if grep -Eqi 'verify error|alert' "$slog"; then
+		echo "the server reported an error"
+		return 1
+	fi
+	echo "the server verified the client certificate CN=$cn"
+}
