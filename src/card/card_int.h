@@ -114,6 +114,11 @@ void card_end(card_token *t);
 CK_RV card_note(card_token *t, CK_RV rv);
 /* Reads the card's data (lazily, through the cache); card held. */
 CK_RV card_ensure_data(card_token *t);
+/* The card as log lines name it (cid_token_name: the label, its UUID, and
+ * the serial); out has CID_TOKEN_NAME_LEN bytes.  With may_read, a card
+ * whose data was never read is read now (card held); without, no APDU is
+ * sent and such a card is "the card" (t->lock held). */
+const char *card_name(card_token *t, bool may_read, char *out);
 void card_forget_login(card_token *t);
 /* card_login.c */
 CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);

@@ -12,6 +12,38 @@
 #include "common/mem.h"
 #include "policy/policy.h"
 
+/* What is left to do once the PUK (the SO passcode here) is blocked: PIV
+ * has no way back short of the issuer resetting the application. */
+#define PUK_BLOCKED_REMEDY "the card's issuer must reset or replace the card"
+
+/* The one line about a refused passcode, from the tries the card had
+ * before and reports now; card held.  A blocked passcode the card did not
+ * even check (6983) and the wrong try that blocked it (63C0) both end at
+ * zero tries: the count before tells them apart. */
+static void log_refused(card_token *t, cid_passcode_role role, CK_RV rv, int before, int after)
+{
+	char name[CID_TOKEN_NAME_LEN];
+
+	if (rv == CKR_PIN_INCORRECT)
+		cid_log_passcode_wrong(card_name(t, true, name), role, after == CID_PIV_TRIES_UNKNOWN ? -1 : after,
+		                       PUK_BLOCKED_REMEDY);
+	else if (rv == CKR_PIN_LOCKED && before > 0)
+		cid_log_passcode_wrong(card_name(t, true, name), role, 0, PUK_BLOCKED_REMEDY);
+	else if (rv == CKR_PIN_LOCKED)
+		cid_log_passcode_blocked(card_name(t, true, name), role, PUK_BLOCKED_REMEDY);
+}
+
+/* A passcode that can never be right is not sent, and nothing else is
+ * either: no try is spent, and the card is named from what is known. */
+static void log_malformed(card_token *t, cid_passcode_role role, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	char name[CID_TOKEN_NAME_LEN];
+
+	pthread_mutex_lock(&t->lock);
+	cid_log_passcode_malformed(card_name(t, false, name), role, pin, len);
+	pthread_mutex_unlock(&t->lock);
+}
+
 static void note_pin_tries(card_token *t, CK_RV rv, int tries)
 {
 	if (rv == CKR_OK)
@@ -30,25 +62,27 @@ static void note_puk_tries(card_token *t, CK_RV rv, int tries)
 
 static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
-	int tries = CID_PIV_TRIES_UNKNOWN;
+	int tries = CID_PIV_TRIES_UNKNOWN, before = t->pin_tries;
 	CK_RV rv = cid_piv_verify(t->io, CID_PIV_REF_PIN, pin, len, &tries);
 
 	note_pin_tries(t, rv, tries);
-	if (rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED)
-		CID_INFO("card passcode refused (%d tries left)", t->pin_tries);
+	log_refused(t, CID_PASSCODE_USER, rv, before, tries);
 	return card_note(t, rv);
 }
 
 CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	card_token *t = (card_token *)tok;
-	int tries = CID_PIV_TRIES_UNKNOWN;
+	char name[CID_TOKEN_NAME_LEN];
+	int tries = CID_PIV_TRIES_UNKNOWN, before;
 	CK_RV rv;
 
 	if (who != CKU_USER && who != CKU_SO && who != CKU_CONTEXT_SPECIFIC && who != CKU_CAREID_CARD_ADMIN)
 		return CKR_USER_TYPE_INVALID;
-	if (who != CKU_CAREID_CARD_ADMIN && !cid_policy_pin_plausible(pin, len))
+	if (who != CKU_CAREID_CARD_ADMIN && !cid_policy_pin_plausible(pin, len)) {
+		log_malformed(t, who == CKU_SO ? CID_PASSCODE_SO : CID_PASSCODE_USER, pin, len);
 		return CKR_PIN_INCORRECT;
+	}
 	if (who == CKU_CAREID_CARD_ADMIN && (pin == NULL || len == 0))
 		return CKR_PIN_INCORRECT;
 	if ((rv = card_begin(t, NULL)) != CKR_OK)
@@ -73,8 +107,10 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 	case CKU_SO:
 		/* PIV cannot verify a PUK by itself; changing it to itself
 		 * does, at the price of a PUK try when it is wrong. */
+		before = t->puk_tries;
 		rv = cid_piv_change_ref(t->io, CID_PIV_REF_PUK, pin, len, pin, len, &tries);
 		note_puk_tries(t, rv, tries);
+		log_refused(t, CID_PASSCODE_SO, rv, before, tries);
 		rv = card_note(t, rv);
 		if (rv == CKR_OK) {
 			memcpy(t->puk, pin, len);
@@ -86,8 +122,9 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 		rv = card_note(t, cid_piv_mgmt_auth(t->io, 0, pin, len));
 		if (rv == CKR_OK)
 			t->admin = true;
-		else
-			CID_INFO("card management key refused (0x%lx)", (unsigned long)rv);
+		else if (rv != CKR_DEVICE_REMOVED)
+			CID_WARN("%s: the card management key was refused (0x%lx)", card_name(t, true, name),
+			         (unsigned long)rv);
 		break;
 	}
 	card_end(t);
@@ -123,14 +160,15 @@ CK_RV card_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG len, c
 	(void)so_pin;
 	(void)len;
 	(void)label;
-	CID_INFO("C_InitToken on a PIV card: not possible through PIV");
+	CID_INFO("a PIV card cannot be initialised through PKCS#11: its issuer's tools personalise it");
 	return CKR_TOKEN_WRITE_PROTECTED;
 }
 
 CK_RV card_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	card_token *t = (card_token *)tok;
-	int tries = CID_PIV_TRIES_UNKNOWN;
+	char name[CID_TOKEN_NAME_LEN];
+	int tries = CID_PIV_TRIES_UNKNOWN, before;
 	CK_RV rv = cid_policy_pin_format(pin, len);
 
 	if (rv != CKR_OK)
@@ -141,13 +179,17 @@ CK_RV card_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 		card_end(t);
 		return CKR_USER_NOT_LOGGED_IN;
 	}
+	before = t->puk_tries;
 	rv = cid_piv_reset_retry(t->io, t->puk, t->puklen, pin, len, &tries);
 	note_puk_tries(t, rv, tries);
+	/* The PUK was right at the SO login; a refusal now means it was
+	 * changed since, elsewhere, and that cost a PUK try. */
+	log_refused(t, CID_PASSCODE_SO, rv, before, tries);
 	rv = card_note(t, rv);
 	if (rv == CKR_OK)
 		t->pin_tries = CID_POLICY_PIN_MAX_TRIES;
-	else
-		CID_INFO("unblocking the card passcode failed (0x%lx)", (unsigned long)rv);
+	else if (rv != CKR_PIN_INCORRECT && rv != CKR_PIN_LOCKED && rv != CKR_DEVICE_REMOVED)
+		CID_WARN("%s: unblocking the passcode failed (0x%lx)", card_name(t, true, name), (unsigned long)rv);
 	card_end(t);
 	return rv;
 }
@@ -157,27 +199,34 @@ CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 {
 	card_token *t = (card_token *)tok;
 	bool so = who == CKU_SO;
-	int tries = CID_PIV_TRIES_UNKNOWN;
+	cid_passcode_role role = so ? CID_PASSCODE_SO : CID_PASSCODE_USER;
+	int tries = CID_PIV_TRIES_UNKNOWN, before;
 	CK_RV rv;
 
 	if (who != CKU_USER && who != CKU_SO)
 		return CKR_USER_TYPE_INVALID;
+	/* The front has refused (and told of) a new passcode of the wrong
+	 * format or equal to the old one; these checks guard the card. */
 	if ((rv = cid_policy_pin_format(new_pin, newlen)) != CKR_OK)
 		return rv;
 	/* An impossible old passcode would only cost a try. */
-	if (!cid_policy_pin_plausible(old, oldlen))
+	if (!cid_policy_pin_plausible(old, oldlen)) {
+		log_malformed(t, role, old, oldlen);
 		return CKR_PIN_INCORRECT;
+	}
 	/* P5: a new passcode differs from the current one. */
 	if (oldlen == newlen && cid_memcmp_ct(old, new_pin, newlen) == 0)
 		return CKR_PIN_INVALID;
 	if ((rv = card_begin(t, NULL)) != CKR_OK)
 		return rv;
+	before = so ? t->puk_tries : t->pin_tries;
 	rv = cid_piv_change_ref(t->io, so ? CID_PIV_REF_PUK : CID_PIV_REF_PIN, old, oldlen, new_pin, newlen,
 	                        &tries);
 	if (so)
 		note_puk_tries(t, rv, tries);
 	else
 		note_pin_tries(t, rv, tries);
+	log_refused(t, role, rv, before, tries);
 	rv = card_note(t, rv);
 	if (rv == CKR_OK && so && t->who == CARD_SO) {
 		memcpy(t->puk, new_pin, newlen);

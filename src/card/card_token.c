@@ -28,9 +28,13 @@ void card_forget_login(card_token *t)
 CK_RV card_note(card_token *t, CK_RV rv)
 {
 	if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT) {
-		if (!t->removed)
-			CID_INFO("card removed");
+		char name[CID_TOKEN_NAME_LEN];
+		bool was = t->removed;
+
+		/* Removed first, so that naming the card sends it nothing. */
 		t->removed = true;
+		if (!was)
+			CID_INFO("%s: removed from its reader", card_name(t, false, name));
 		card_forget_login(t);
 		return CKR_DEVICE_REMOVED;
 	}
@@ -101,8 +105,8 @@ static CK_RV read_keys(card_token *t, card_data *d)
 		if (rv == CKR_OK)
 			rv = card_key_from_cert(k, der, dl);
 		if (rv != CKR_OK && rv != CKR_OBJECT_HANDLE_INVALID)
-			CID_WARN("certificate for key %02X unusable (0x%lx): slot shown empty", k->ref,
-			         (unsigned long)rv);
+			CID_WARN("the card's certificate for key %02X cannot be read (0x%lx); that key is not shown",
+			         k->ref, (unsigned long)rv);
 		if (rv == CKR_OK && k->ref == CID_PIV_KEY_AUTH)
 			card_cert_uuid(k->cert, k->certlen, d->uuid);
 		free(der);
@@ -192,6 +196,45 @@ static unsigned clamp(int tries, unsigned max)
 	return tries < 0 ? max : (unsigned)tries > max ? max : (unsigned)tries;
 }
 
+/* P13: the label shows the holder's UUID. */
+static void label_text(const card_data *d, char out[40])
+{
+	if (d->uuid[0] != '\0')
+		snprintf(out, 40, "%s", d->uuid);
+	else if (d->have_guid)
+		hex(d->guid, 16, out);
+	else
+		snprintf(out, 40, "PIV card");
+}
+
+static void serial_text(const card_data *d, char out[40])
+{
+	if (d->have_serial)
+		snprintf(out, 40, "%lu", (unsigned long)d->serial);
+	else if (d->have_guid)
+		hex(d->guid, 8, out);
+	else
+		snprintf(out, 40, "0");
+}
+
+const char *card_name(card_token *t, bool may_read, char *out)
+{
+	char label[40], serial[40];
+
+	/* Read now if it never was and the caller allows it: the name is
+	 * wanted on paths that tell a person about their card, never on the
+	 * hot ones. */
+	if (may_read && t->data == NULL && !t->removed)
+		(void)card_ensure_data(t);
+	if (t->data == NULL) {
+		snprintf(out, CID_TOKEN_NAME_LEN, "the card");
+		return out;
+	}
+	label_text(t->data, label);
+	serial_text(t->data, serial);
+	return cid_token_name(out, label, strlen(label), serial, strlen(serial));
+}
+
 static CK_RV card_status(cid_token *tok, cid_token_status *st)
 {
 	card_token *t = (card_token *)tok;
@@ -212,20 +255,9 @@ static CK_RV card_status(cid_token *tok, cid_token_status *st)
 		card_end(t);
 		return rv;
 	}
-	/* P13: the label shows the holder's UUID. */
-	if (t->data->uuid[0] != '\0')
-		snprintf(text, sizeof(text), "%s", t->data->uuid);
-	else if (t->data->have_guid)
-		hex(t->data->guid, 16, text);
-	else
-		snprintf(text, sizeof(text), "PIV card");
+	label_text(t->data, text);
 	pad(st->label, sizeof(st->label), text);
-	if (t->data->have_serial)
-		snprintf(text, sizeof(text), "%lu", (unsigned long)t->data->serial);
-	else if (t->data->have_guid)
-		hex(t->data->guid, 8, text);
-	else
-		snprintf(text, sizeof(text), "0");
+	serial_text(t->data, text);
 	pad(st->serial, sizeof(st->serial), text);
 	pad(st->manufacturer, sizeof(st->manufacturer), "careid");
 	pad(st->model, sizeof(st->model), "PIV card");

@@ -6,7 +6,12 @@
  * durable try counter, lockout); its return codes pass through unchanged.
  * The front adds the session-state rules and the P1 format of passcodes
  * being set, and P5 (a new passcode differs from the old one).
- * Refusals are logged in one line each; passcodes never are. */
+ * Log lines: the backend tells of every passcode it checks or refuses (one
+ * line per wrong passcode, with the tries left), so the front adds no line
+ * of its own for those; it tells of the passcodes it refuses itself (the
+ * format and P5 of a new passcode), and of the rest only in a debug trace.
+ * Passcodes are never logged. */
+#include <stdio.h>
 #include <string.h>
 
 #include "careid/careid.h"
@@ -28,6 +33,28 @@ static const char *who_name(CK_USER_TYPE who)
 	default:
 		return "unknown";
 	}
+}
+
+/* The slot's token as log lines name it (label and serial); slot->lock held. */
+static const char *token_name(cid_slot *slot, char out[CID_TOKEN_NAME_LEN])
+{
+	cid_token_status st;
+	cid_token *tok;
+
+	if (cid_slot_token(slot, &tok) == CKR_OK && tok->ops->status(tok, &st) == CKR_OK)
+		return cid_token_name(out, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
+	snprintf(out, CID_TOKEN_NAME_LEN, "the token in slot %lu", (unsigned long)slot->id);
+	return out;
+}
+
+/* Success, at info; slot->lock held.  The name costs a status read, so
+ * only when the line is wanted. */
+static void log_done(cid_slot *slot, const char *what)
+{
+	char name[CID_TOKEN_NAME_LEN];
+
+	if (cid_log_enabled(CID_LOG_INFO))
+		CID_INFO("%s: %s", token_name(slot, name), what);
 }
 
 /* ---- C_Login ------------------------------------------------------------ */
@@ -58,6 +85,7 @@ static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin,
 	slot->login = who;
 	if (who == CKU_USER)
 		cid_objs_login_changed(slot);
+	log_done(slot, who == CKU_SO ? "SO logged in" : "user logged in");
 	return CKR_OK;
 }
 
@@ -78,8 +106,10 @@ static CK_RV admin_login_locked(cid_session *s, CK_UTF8CHAR_PTR key, CK_ULONG le
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
 		rv = cid_slot_note(s->slot, tok->ops->login(tok, CKU_CAREID_CARD_ADMIN, key, len));
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
 		s->slot->admin = true;
+		log_done(s->slot, "card administrator logged in");
+	}
 	return rv;
 }
 
@@ -147,9 +177,7 @@ static CK_RV do_login(CK_SESSION_HANDLE h, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin
 		cid_mutex_unlock(s->slot->lock);
 	}
 	if (rv != CKR_OK)
-		CID_WARN("slot %lu: %s login refused (0x%lx)", s->slot->id, who_name(who), rv);
-	else
-		CID_INFO("slot %lu: %s logged in", s->slot->id, who_name(who));
+		CID_DEBUG("slot %lu: %s login refused (0x%lx)", s->slot->id, who_name(who), rv);
 	cid_session_put(&s);
 	return rv;
 }
@@ -173,7 +201,7 @@ CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR
 	if (pUsername == NULL && ulUsernameLen != 0)
 		return CKR_ARGUMENTS_BAD;
 	if (pUsername != NULL && ulUsernameLen != 0) {
-		CID_WARN("refused: user names are not supported");
+		CID_WARN("a login with a user name was refused: careid's tokens have no user names");
 		return CKR_ARGUMENTS_BAD;
 	}
 	return do_login(hSession, userType, pPin, ulPinLen);
@@ -217,7 +245,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 	if (rv == CKR_OK)
 		cid_sessions_reset_slot_ops(s->slot);
 	else
-		CID_WARN("slot %lu: logout: 0x%lx", s->slot->id, rv);
+		CID_DEBUG("slot %lu: logout: 0x%lx", s->slot->id, rv);
 	cid_session_put(&s);
 	return rv;
 }
@@ -226,6 +254,7 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 
 static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
+	char name[CID_TOKEN_NAME_LEN];
 	cid_token *tok;
 	CK_RV rv;
 
@@ -234,10 +263,15 @@ static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	if (s->slot->login != CKU_SO)
 		return CKR_USER_NOT_LOGGED_IN;
 	rv = cid_policy_pin_format(pin, len);
-	if (rv == CKR_OK)
-		rv = cid_slot_token(s->slot, &tok);
+	if (rv != CKR_OK) {
+		cid_log_new_passcode_refused(token_name(s->slot, name), CID_PASSCODE_USER, pin, len, false);
+		return rv;
+	}
+	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
 		rv = cid_slot_note(s->slot, tok->ops->init_pin(tok, pin, len));
+	if (rv == CKR_OK)
+		log_done(s->slot, "user passcode set by the SO (an unblock when it was blocked)");
 	return rv;
 }
 
@@ -259,9 +293,7 @@ CK_RV C_InitPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPin
 	rv = init_pin_locked(s, pPin, ulPinLen);
 	cid_mutex_unlock(s->slot->lock);
 	if (rv != CKR_OK)
-		CID_WARN("slot %lu: user passcode not set (0x%lx)", s->slot->id, rv);
-	else
-		CID_INFO("slot %lu: user passcode set by the SO", s->slot->id);
+		CID_DEBUG("slot %lu: user passcode not set (0x%lx)", s->slot->id, rv);
 	cid_session_put(&s);
 	return rv;
 }
@@ -275,20 +307,28 @@ static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen
 	 * checked by the backend, costing a try when wrong); an SO session
 	 * changes the SO passcode. */
 	CK_USER_TYPE who = s->slot->login == CKU_SO ? CKU_SO : CKU_USER;
+	cid_passcode_role role = who == CKU_SO ? CID_PASSCODE_SO : CID_PASSCODE_USER;
+	char name[CID_TOKEN_NAME_LEN];
 	cid_token *tok;
 	CK_RV rv;
 
 	if (!cid_session_rw(s))
 		return CKR_SESSION_READ_ONLY;
 	rv = cid_policy_pin_format(new_pin, newlen);
-	if (rv != CKR_OK)
+	if (rv != CKR_OK) {
+		cid_log_new_passcode_refused(token_name(s->slot, name), role, new_pin, newlen, false);
 		return rv;
+	}
 	/* P5.  Both values are the caller's: comparing them reveals nothing. */
-	if (oldlen == newlen && memcmp(old, new_pin, newlen) == 0)
+	if (oldlen == newlen && memcmp(old, new_pin, newlen) == 0) {
+		cid_log_new_passcode_refused(token_name(s->slot, name), role, new_pin, newlen, true);
 		return CKR_PIN_INVALID;
+	}
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
 		rv = cid_slot_note(s->slot, tok->ops->set_pin(tok, who, old, oldlen, new_pin, newlen));
+	if (rv == CKR_OK)
+		log_done(s->slot, who == CKU_SO ? "SO passcode changed" : "passcode changed");
 	return rv;
 }
 
@@ -310,9 +350,7 @@ CK_RV C_SetPIN(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pOldPin, CK_ULONG ulO
 	rv = set_pin_locked(s, pOldPin, ulOldLen, pNewPin, ulNewLen);
 	cid_mutex_unlock(s->slot->lock);
 	if (rv != CKR_OK)
-		CID_WARN("slot %lu: passcode change refused (0x%lx)", s->slot->id, rv);
-	else
-		CID_INFO("slot %lu: passcode changed", s->slot->id);
+		CID_DEBUG("slot %lu: passcode change refused (0x%lx)", s->slot->id, rv);
 	cid_session_put(&s);
 	return rv;
 }

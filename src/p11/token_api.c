@@ -101,7 +101,8 @@ static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG 
 
 	rv = slot->prov->ops->create(slot->prov, slot->key, pin, len, label, &new_key, &tok);
 	if (rv != CKR_OK) {
-		CID_WARN("slot %lu: token creation refused (0x%lx)", slot->id, rv);
+		/* The provider has told why, in words. */
+		CID_DEBUG("slot %lu: token creation refused (0x%lx)", slot->id, rv);
 		return rv;
 	}
 	cid_slot_moved_to(slot, new_key);
@@ -110,7 +111,7 @@ static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG 
 	slot->login = CID_NO_USER;
 	slot->admin = false;
 	slot->objects_loaded = false;
-	CID_INFO("slot %lu: new token created", slot->id);
+	CID_DEBUG("slot %lu: new token created", slot->id);
 	return CKR_OK;
 }
 
@@ -127,7 +128,8 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 	if (rv == CKR_OK)
 		rv = tok->ops->init_token(tok, pin, len, label);
 	if (rv != CKR_OK) {
-		CID_WARN("slot %lu: re-initialisation refused (0x%lx)", slot->id, rv);
+		/* The token has told of a wrong SO passcode, in its one line. */
+		CID_DEBUG("slot %lu: re-initialisation refused (0x%lx)", slot->id, rv);
 		return rv;
 	}
 	slot->epoch++;
@@ -142,6 +144,7 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
                   CK_UTF8CHAR_PTR pLabel)
 {
+	char name[CID_TOKEN_NAME_LEN];
 	cid_slot *slot;
 	CK_RV rv;
 
@@ -155,8 +158,8 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 		return rv;
 	rv = cid_policy_pin_format(pPin, ulPinLen);
 	if (rv != CKR_OK) {
-		CID_WARN("slot %lu: refused: SO passcode of %lu characters is not 6-8 digits",
-		         slotID, ulPinLen);
+		cid_log_new_passcode_refused(cid_token_name(name, pLabel, 32, NULL, 0), CID_PASSCODE_SO, pPin,
+		                             ulPinLen, false);
 		return rv;
 	}
 

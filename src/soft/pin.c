@@ -13,6 +13,15 @@ static const char *tries_key(soft_role role)
 	return role == SOFT_ROLE_SO ? SOFT_META_SO_TRIES : SOFT_META_USER_TRIES;
 }
 
+/* What is left to do once a soft token's SO passcode is blocked: nothing
+ * can reset it, and re-initialising needs it. */
+#define SO_BLOCKED_REMEDY "the token can no longer be administered; make a new one"
+
+static cid_passcode_role log_role(soft_role role)
+{
+	return role == SOFT_ROLE_SO ? CID_PASSCODE_SO : CID_PASSCODE_USER;
+}
+
 static int64_t max_tries(soft_role role)
 {
 	return role == SOFT_ROLE_SO ? CID_POLICY_SO_PIN_MAX_TRIES : CID_POLICY_PIN_MAX_TRIES;
@@ -42,8 +51,9 @@ static CK_RV user_pin_initialised(sqlite3 *db, bool *init)
 }
 
 /* Refusals that need no passcode check and cost no try. */
-static CK_RV precheck(soft_token *t, soft_role role, const char *who)
+static CK_RV precheck(soft_token *t, soft_role role)
 {
+	char name[CID_TOKEN_NAME_LEN];
 	int64_t tries = 0;
 	bool init = true;
 	CK_RV rv = read_tries(t->db, role, &tries);
@@ -51,7 +61,7 @@ static CK_RV precheck(soft_token *t, soft_role role, const char *who)
 	if (rv != CKR_OK)
 		return rv;
 	if (tries == 0) {
-		CID_WARN("token %s: %s passcode is locked", t->serial, who);
+		cid_log_passcode_blocked(soft_token_name(t, name), log_role(role), SO_BLOCKED_REMEDY);
 		return CKR_PIN_LOCKED;
 	}
 	if (role == SOFT_ROLE_USER) {
@@ -59,7 +69,8 @@ static CK_RV precheck(soft_token *t, soft_role role, const char *who)
 		if (rv != CKR_OK)
 			return rv;
 		if (!init) {
-			CID_WARN("token %s: user passcode not initialised", t->serial);
+			CID_WARN("%s: no user passcode is set yet; the sponsor must set one first",
+			         soft_token_name(t, name));
 			return CKR_USER_PIN_NOT_INITIALIZED;
 		}
 	}
@@ -86,12 +97,13 @@ static CK_RV record(soft_token *t, const char *event, const char *who, const cha
 static CK_RV spend_try(soft_token *t, soft_role role, const char *who, const CK_UTF8CHAR *pin, CK_ULONG len,
                        uint8_t **salt, size_t *saltlen, uint8_t **wrap, size_t *wraplen, int64_t *left)
 {
+	char name[CID_TOKEN_NAME_LEN];
 	int64_t tries = 0;
 	CK_RV rv = soft_tx_begin(t->db, true);
 
 	if (rv != CKR_OK)
 		return rv;
-	rv = precheck(t, role, who);
+	rv = precheck(t, role);
 	if (rv == CKR_PIN_LOCKED) {
 		soft_tx_rollback(t->db);
 		(void)record(t, "login-refused", who, "locked");
@@ -100,8 +112,7 @@ static CK_RV spend_try(soft_token *t, soft_role role, const char *who, const CK_
 	if (rv != CKR_OK)
 		goto out;
 	if (!cid_policy_pin_plausible(pin, len)) {
-		CID_WARN("token %s: %s passcode malformed (length %lu); no try spent", t->serial, who,
-		         (unsigned long)len);
+		cid_log_passcode_malformed(soft_token_name(t, name), log_role(role), pin, len);
 		rv = soft_audit_append(t->db, t->serial, "login-failed", "who=%s malformed, no try spent", who);
 		if (rv != CKR_OK)
 			goto out;
@@ -114,7 +125,8 @@ static CK_RV spend_try(soft_token *t, soft_role role, const char *who, const CK_
 	/* A wrap no passcode could open is damage, not a wrong guess: refuse
 	 * without spending a try. */
 	if (rv == CKR_OK && (*salt == NULL || *wrap == NULL || *wraplen != CID_AEAD_OVERHEAD + CID_AEAD_KEY_LEN)) {
-		CID_ERROR("token %s: %s key wrap missing or damaged", t->serial, who);
+		CID_ERROR("%s: the key sealed under the %s is missing or damaged; no passcode can open it, "
+		          "no try spent", soft_token_name(t, name), role == SOFT_ROLE_SO ? "SO passcode" : "passcode");
 		rv = CKR_DEVICE_ERROR;
 	}
 	if (rv == CKR_OK)
@@ -138,6 +150,7 @@ static CK_RV verify(soft_token *t, soft_role role, const char *who, const CK_UTF
 	uint8_t *salt = NULL, *wrap = NULL;
 	size_t saltlen = 0, wraplen = 0;
 	uint8_t kek[CID_AEAD_KEY_LEN];
+	char name[CID_TOKEN_NAME_LEN];
 	cid_kdf_params prm;
 	int64_t left = 0;
 	CK_RV rv, check;
@@ -185,12 +198,10 @@ static CK_RV verify(soft_token *t, soft_role role, const char *who, const CK_UTF
 		rv = check;
 		goto fail;
 	}
-	if (left == 0) {
-		CID_WARN("token %s: wrong %s passcode, now locked", t->serial, who);
-		return CKR_PIN_LOCKED;
-	}
-	CID_WARN("token %s: wrong %s passcode, %lld tries left", t->serial, who, (long long)left);
-	return CKR_PIN_INCORRECT;
+	/* The one line about this wrong passcode: the failed unwrap behind it
+	 * is how a wrong passcode shows, not a fault of its own. */
+	cid_log_passcode_wrong(soft_token_name(t, name), log_role(role), (long)left, SO_BLOCKED_REMEDY);
+	return left == 0 ? CKR_PIN_LOCKED : CKR_PIN_INCORRECT;
 fail:
 	cid_wipe(key, CID_AEAD_KEY_LEN);
 	if (kek_out != NULL)
@@ -229,7 +240,7 @@ CK_RV soft_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 		rv = verify(t, SOFT_ROLE_USER, "context", pin, len, key, NULL);
 		break;
 	default:
-		CID_WARN("unknown user type %lu", (unsigned long)who);
+		CID_DEBUG("unknown user type %lu", (unsigned long)who);
 		return CKR_USER_TYPE_INVALID;
 	}
 	cid_wipe(key, sizeof(key));
@@ -249,18 +260,18 @@ CK_RV soft_logout(cid_token *tok)
 CK_RV soft_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	soft_token *t = (soft_token *)tok;
+	char name[CID_TOKEN_NAME_LEN];
 	cid_kdf_params prm;
 	soft_wrap w;
 	CK_RV rv;
 
 	if (t->who != CKU_SO || !t->have_key) {
-		CID_WARN("token %s: setting the user passcode needs the SO logged in", t->serial);
+		CID_DEBUG("setting the user passcode needs the SO logged in");
 		return CKR_USER_NOT_LOGGED_IN;
 	}
 	rv = cid_policy_pin_format(pin, len);
 	if (rv != CKR_OK) {
-		CID_WARN("token %s: new user passcode refused (length %lu or non-digit)", t->serial,
-		         (unsigned long)len);
+		cid_log_new_passcode_refused(soft_token_name(t, name), CID_PASSCODE_USER, pin, len, false);
 		return rv;
 	}
 	rv = soft_kdf_params_load(t->db, &prm);
@@ -293,6 +304,7 @@ CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 	soft_token *t = (soft_token *)tok;
 	soft_role role = who == CKU_SO ? SOFT_ROLE_SO : SOFT_ROLE_USER;
 	const char *name = who == CKU_SO ? "so" : "user";
+	char tname[CID_TOKEN_NAME_LEN];
 	uint8_t key[CID_AEAD_KEY_LEN];
 	cid_kdf_params prm;
 	soft_wrap w;
@@ -302,17 +314,16 @@ CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 		return CKR_USER_TYPE_INVALID;
 	/* Everything that can be refused without a check comes first, so that
 	 * a doomed request never costs a try. */
-	rv = precheck(t, role, name);
+	rv = precheck(t, role);
 	if (rv != CKR_OK)
 		return rv;
 	rv = cid_policy_pin_format(new_pin, newlen);
 	if (rv != CKR_OK) {
-		CID_WARN("token %s: new %s passcode refused (length %lu or non-digit)", t->serial, name,
-		         (unsigned long)newlen);
+		cid_log_new_passcode_refused(soft_token_name(t, tname), log_role(role), new_pin, newlen, false);
 		return rv;
 	}
 	if (old != NULL && oldlen == newlen && cid_memcmp_ct(old, new_pin, newlen) == 0) {
-		CID_WARN("token %s: new %s passcode equals the current one", t->serial, name);
+		cid_log_new_passcode_refused(soft_token_name(t, tname), log_role(role), new_pin, newlen, true);
 		return CKR_PIN_INVALID;
 	}
 	rv = soft_kdf_params_load(t->db, &prm);

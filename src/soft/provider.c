@@ -1,5 +1,10 @@
 /* The soft-token provider: a directory holding one file per token, plus
- * one free place where C_InitToken creates a new token. */
+ * one free place where C_InitToken creates a new token.
+ *
+ * A module is a guest in its host's process: loading it, C_Initialize and
+ * every listing (C_GetSlotList, C_GetTokenInfo, C_WaitForSlotEvent) create
+ * nothing on disk.  A missing token directory is an empty one; it is made
+ * (0700, with its parents) only when C_InitToken creates the first token. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -36,6 +41,8 @@ typedef struct soft_provider {
 	 * front, so this needs no lock of its own. */
 	probed_file *probed;
 	size_t nprobed;
+	/* The directory's mode was checked (once: scans run ten times a second). */
+	bool mode_checked;
 } soft_provider;
 
 /* A token's key is its file name: never a path, never hidden, always ours. */
@@ -54,6 +61,14 @@ static char *join(const char *dir, const char *name)
 	if (asprintf(&p, "%s/%s", dir, name) < 0)
 		return NULL;
 	return p;
+}
+
+/* Warns when others can reach into the token directory. */
+static void check_mode(const char *dir, const struct stat *sb)
+{
+	if ((sb->st_mode & 077) != 0)
+		CID_WARN("token directory %s is accessible to other users (mode %03o); 0700 is expected", dir,
+		         (unsigned)(sb->st_mode & 0777));
 }
 
 /* Creates missing components 0700; an existing directory is left as it
@@ -86,9 +101,8 @@ static CK_RV make_dir(const char *dir)
 		CID_ERROR("token directory %s is not a directory", p);
 		rv = CKR_GENERAL_ERROR;
 	}
-	if (rv == CKR_OK && (sb.st_mode & 077) != 0)
-		CID_WARN("token directory %s is accessible to other users (mode %03o); 0700 is expected", p,
-		         (unsigned)(sb.st_mode & 0777));
+	if (rv == CKR_OK)
+		check_mode(p, &sb);
 	free(p);
 	return rv;
 }
@@ -170,11 +184,19 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	if (sink == NULL)
 		return CKR_ARGUMENTS_BAD;
 	d = opendir(p->dir);
-	if (d == NULL) {
+	if (d == NULL && errno != ENOENT) {
 		CID_ERROR("cannot read token directory %s: %s", p->dir, strerror(errno));
 		return CKR_GENERAL_ERROR;
 	}
-	while (rv == CKR_OK && (de = readdir(d)) != NULL) {
+	if (d != NULL && !p->mode_checked) {
+		struct stat sb;
+
+		if (fstat(dirfd(d), &sb) == 0)
+			check_mode(p->dir, &sb);
+		p->mode_checked = true;
+	}
+	/* No directory yet: no tokens, and the free place to make the first. */
+	while (d != NULL && rv == CKR_OK && (de = readdir(d)) != NULL) {
 		struct stat sb;
 		char *path;
 
@@ -210,7 +232,8 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 		}
 		free(path);
 	}
-	closedir(d);
+	if (d != NULL)
+		closedir(d);
 	free_probed(p->probed, p->nprobed);
 	p->probed = seen;
 	p->nprobed = nseen;
@@ -338,20 +361,27 @@ static CK_RV soft_create(cid_provider *prov, const char *key, const CK_UTF8CHAR 
 	soft_provider *p = (soft_provider *)prov;
 	char serial[SOFT_SERIAL_LEN + 1], name[SOFT_SERIAL_LEN + sizeof(SOFT_FILE_SUFFIX)];
 	char tmpname[SOFT_SERIAL_LEN + 6];
+	char tname[CID_TOKEN_NAME_LEN];
 	char *tmp = NULL, *final = NULL;
 	CK_RV rv = CKR_FUNCTION_REJECTED;
 
 	if (key == NULL || label == NULL || new_key == NULL || out == NULL)
 		return CKR_ARGUMENTS_BAD;
 	if (strcmp(key, FREE_KEY) != 0) {
-		CID_WARN("place %s holds a token already; initialise it instead", key);
+		CID_DEBUG("place %s holds a token already; initialise it instead", key);
 		return CKR_ARGUMENTS_BAD;
 	}
 	rv = cid_policy_pin_format(so_pin, len);
 	if (rv != CKR_OK) {
-		CID_WARN("SO passcode refused for a new token (length %lu or non-digit)", (unsigned long)len);
+		cid_log_new_passcode_refused(cid_token_name(tname, label, 32, NULL, 0), CID_PASSCODE_SO, so_pin, len,
+		                             false);
 		return rv;
 	}
+	/* The first token makes the directory; nothing before it does. */
+	rv = make_dir(p->dir);
+	if (rv != CKR_OK)
+		return rv;
+	p->mode_checked = true;
 	for (int attempt = 0; attempt < CREATE_ATTEMPTS; attempt++) {
 		uint8_t r[SOFT_SERIAL_LEN / 2];
 		struct stat sb;
@@ -392,9 +422,9 @@ static CK_RV soft_create(cid_provider *prov, const char *key, const CK_UTF8CHAR 
 		}
 	}
 	if (rv == CKR_OK)
-		CID_INFO("created token %s in %s", serial, p->dir);
+		CID_INFO("created %s in %s", cid_token_name(tname, label, 32, serial, SOFT_SERIAL_LEN), p->dir);
 	else
-		CID_ERROR("creating a token in %s failed (0x%lx)", p->dir, rv);
+		CID_ERROR("creating %s in %s failed (0x%lx)", cid_token_name(tname, label, 32, NULL, 0), p->dir, rv);
 	return rv;
 }
 
@@ -420,7 +450,6 @@ static const struct cid_provider_ops soft_provider_ops = {
 CK_RV cid_soft_provider_new(const char *dir, uint32_t kdf_cost, cid_provider **out)
 {
 	soft_provider *p;
-	CK_RV rv;
 
 	if (dir == NULL || *dir == '\0' || out == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -428,9 +457,6 @@ CK_RV cid_soft_provider_new(const char *dir, uint32_t kdf_cost, cid_provider **o
 		CID_ERROR("kdf_cost %u outside %d..%d", kdf_cost, CID_KDF_COST_MIN, CID_KDF_COST_MAX);
 		return CKR_ARGUMENTS_BAD;
 	}
-	rv = make_dir(dir);
-	if (rv != CKR_OK)
-		return rv;
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return CKR_HOST_MEMORY;

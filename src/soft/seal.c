@@ -44,7 +44,7 @@ CK_RV soft_kek_derive(const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t *salt,
 
 	if (rv != CKR_OK) {
 		cid_wipe(kek, CID_AEAD_KEY_LEN);
-		CID_ERROR("key derivation failed (0x%lx)", rv);
+		CID_ERROR("deriving the key from a passcode failed (0x%lx)", rv);
 	}
 	return rv;
 }
@@ -81,7 +81,8 @@ CK_RV soft_key_unwrap(const char *serial, soft_role role, const uint8_t kek[CID_
 		return rv;
 	if (ptlen != CID_AEAD_KEY_LEN) {
 		cid_free_secret(&pt, ptlen);
-		CID_ERROR("token %s: wrapped key has the wrong length", serial);
+		CID_ERROR("token [serial %s]: the key sealed under a passcode has the wrong length (damaged file)",
+		          serial);
 		return CKR_ENCRYPTED_DATA_INVALID;
 	}
 	memcpy(key, pt, CID_AEAD_KEY_LEN);
@@ -207,13 +208,15 @@ static CK_RV seal_set(const soft_token *t, uint64_t id, const cid_attrs *a, soft
 CK_RV soft_row_seal(const soft_token *t, uint64_t id, const cid_attrs *a, soft_row *r)
 {
 	cid_attrs pub = CID_ATTRS_INIT, sec = CID_ATTRS_INIT;
+	char name[CID_TOKEN_NAME_LEN];
 	CK_RV rv = CKR_OK;
 
 	memset(r, 0, sizeof(*r));
 	r->priv = cid_attrs_bool(a, CKA_PRIVATE, true);
 	if (r->priv || soft_attrs_have_secret(a)) {
 		if (!t->have_key || t->who != CKU_USER) {
-			CID_WARN("token %s: storing a private or secret value needs the user logged in", t->serial);
+			CID_WARN("%s: storing a private or secret value needs the user logged in",
+			         soft_token_name(t, name));
 			return CKR_USER_NOT_LOGGED_IN;
 		}
 	}
@@ -239,44 +242,48 @@ static CK_RV open_into(const soft_token *t, uint64_t id, const soft_row *r, cid_
 {
 	uint8_t *pt = NULL, *aad = NULL;
 	size_t ptlen = 0, aadlen = 0;
+	char name[CID_TOKEN_NAME_LEN];
 	CK_RV rv = object_aad(t->serial, id, r, &aad, &aadlen);
 
 	if (rv == CKR_OK)
 		rv = cid_aead_open(t->key, aad, aadlen, r->sealed, r->sealed_len, &pt, &ptlen);
 	free(aad);
 	if (rv != CKR_OK) {
-		CID_ERROR("token %s: object %llu does not decrypt (damaged or altered)", t->serial,
+		CID_ERROR("%s: object %llu does not decrypt (damaged or altered)", soft_token_name(t, name),
 		          (unsigned long long)id);
 		return rv == CKR_HOST_MEMORY ? rv : CKR_ENCRYPTED_DATA_INVALID;
 	}
 	rv = cid_attrs_decode(out, pt, ptlen);
 	cid_free_secret(&pt, ptlen);
 	if (rv != CKR_OK)
-		CID_ERROR("token %s: object %llu has a malformed sealed part", t->serial, (unsigned long long)id);
+		CID_ERROR("%s: object %llu has a malformed sealed part", soft_token_name(t, name),
+		          (unsigned long long)id);
 	return rv;
 }
 
 CK_RV soft_row_open(const soft_token *t, uint64_t id, const soft_row *r, bool with_secrets, cid_attrs *out)
 {
+	char name[CID_TOKEN_NAME_LEN];
 	CK_RV rv = CKR_OK;
 
 	if (r->priv) {
 		if (!with_secrets || !t->have_key)
 			return CKR_USER_NOT_LOGGED_IN;
 		if (r->sealed == NULL) {
-			CID_ERROR("token %s: private object %llu has no sealed part", t->serial,
+			CID_ERROR("%s: private object %llu has no sealed part", soft_token_name(t, name),
 			          (unsigned long long)id);
 			return CKR_DEVICE_ERROR;
 		}
 		return open_into(t, id, r, out);
 	}
 	if (r->attrs == NULL || r->attrs_len == 0) {
-		CID_ERROR("token %s: public object %llu has no attributes", t->serial, (unsigned long long)id);
+		CID_ERROR("%s: public object %llu has no attributes", soft_token_name(t, name),
+		          (unsigned long long)id);
 		return CKR_DEVICE_ERROR;
 	}
 	rv = cid_attrs_decode(out, r->attrs, r->attrs_len);
 	if (rv != CKR_OK) {
-		CID_ERROR("token %s: object %llu is malformed", t->serial, (unsigned long long)id);
+		CID_ERROR("%s: object %llu is malformed", soft_token_name(t, name), (unsigned long long)id);
 		return rv;
 	}
 	if (r->sealed != NULL && with_secrets && t->have_key) {

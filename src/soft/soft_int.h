@@ -179,5 +179,8 @@ CK_RV soft_token_format(sqlite3 *db, const char *serial, uint32_t kdf_cost, cons
                         CK_ULONG len, const CK_UTF8CHAR label[32]);
 /* Formats a label for the audit trail (printable, trailing blanks cut). */
 void soft_label_text(const CK_UTF8CHAR label[32], char out[33]);
+/* The token as log lines name it (cid_token_name: label and serial), read
+ * afresh since C_InitToken may relabel it; out has CID_TOKEN_NAME_LEN bytes. */
+const char *soft_token_name(const soft_token *t, char *out);
 
 #endif

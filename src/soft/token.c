@@ -34,6 +34,18 @@ void soft_label_text(const CK_UTF8CHAR label[32], char out[33])
 	out[n] = '\0';
 }
 
+const char *soft_token_name(const soft_token *t, char *out)
+{
+	uint8_t *label = NULL;
+	size_t n = 0;
+
+	/* Without its label (a damaged file) the serial still names it. */
+	(void)soft_meta_blob(t->db, SOFT_META_LABEL, &label, &n);
+	cid_token_name(out, label, n, t->serial, SOFT_SERIAL_LEN);
+	free(label);
+	return out;
+}
+
 static CK_RV soft_status(cid_token *tok, cid_token_status *st)
 {
 	soft_token *t = (soft_token *)tok;

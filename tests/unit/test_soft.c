@@ -254,7 +254,7 @@ static int setup(void **state)
 	snprintf(f->root, sizeof(f->root), "%s/soft-XXXXXX", tmp ? tmp : "/tmp");
 	if (mkdtemp(f->root) == NULL)
 		return -1;
-	/* A missing nested directory: the provider must create it. */
+	/* A missing nested directory: the first token created makes it. */
 	snprintf(f->dir, sizeof(f->dir), "%s/share/tokens", f->root);
 	if (cid_soft_provider_new(f->dir, TEST_KDF_COST, &f->p) != CKR_OK)
 		return -1;
@@ -325,13 +325,15 @@ static void test_provider_scan_create(void **state)
 	CK_UTF8CHAR label[32];
 	char *k = NULL;
 
-	assert_int_equal(stat(f->dir, &sb), 0);
-	assert_int_equal(sb.st_mode & 0777, 0700);
+	/* Nothing is made on disk before a token is: a missing directory is
+	 * an empty one, with the free place. */
+	assert_int_equal(stat(f->dir, &sb), -1);
 	scan(f, &ps);
 	assert_int_equal(ps.n, 1);
 	assert_string_equal(ps.keys[0], "new");
 	assert_true(ps.create[0]);
 	assert_int_equal(f->p->ops->open(f->p, "new", &t), CKR_TOKEN_NOT_PRESENT);
+	assert_int_equal(stat(f->dir, &sb), -1);
 
 	label32(label, "x");
 	assert_int_equal(f->p->ops->create(f->p, "new", (const CK_UTF8CHAR *)"12345", 5, label, &k, &t),
@@ -340,7 +342,12 @@ static void test_provider_scan_create(void **state)
 	                 CKR_PIN_INVALID);
 	assert_int_equal(cid_soft_provider_new(f->dir, CID_KDF_COST_MIN - 1, &bad), CKR_ARGUMENTS_BAD);
 
+	/* A refused passcode made no directory either. */
+	assert_int_equal(stat(f->dir, &sb), -1);
+
 	make_token(f, false);
+	assert_int_equal(stat(f->dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
 	assert_int_equal(stat(f->path, &sb), 0);
 	assert_int_equal(sb.st_mode & 0777, 0600);
 	assert_int_equal(f->t->ops->status(f->t, &st), CKR_OK);
