@@ -268,8 +268,12 @@ static CK_RV reload(cid_slot *slot, cid_token *tok)
 
 	if (rv == CKR_OK)
 		rv = merge_loaded(slot, &l);
+	else if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT)
+		/* Not a fault: the backend has told of the removal. */
+		CID_DEBUG("slot %lu: token gone while its objects were loaded", (unsigned long)slot->id);
 	else
-		CID_ERROR("loading the token's objects failed (0x%lx)", (unsigned long)rv);
+		CID_ERROR("slot %lu: the token's objects could not be read (0x%lx)", (unsigned long)slot->id,
+		          (unsigned long)rv);
 	load_list_free(&l);
 	return rv;
 }
