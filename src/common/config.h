@@ -5,7 +5,8 @@
  * $XDG_DATA_HOME/careid/tokens (or ~/.local/share/careid/tokens).
  *
  * File format: "key = value" lines, '#' starts a comment.  Keys:
- *   token_dir   directory of soft-token files (created 0700 if missing)
+ *   token_dir   directory of soft-token files (made 0700, with its parents,
+ *               by the first C_InitToken; until then no soft tokens)
  *   soft_tokens yes|no  offer soft tokens at all (default yes)
  *   card_readers yes|no offer PC/SC card readers (default yes)
  *   kdf_cost    log2 of the scrypt cost for NEW tokens, 10..22 (default 15);
