@@ -177,15 +177,19 @@ main() {
 	it_check "plain openssl verifies the ECDSA dgst signature" \
 		openssl dgst -sha256 -verify "$IT_TMP/ec.pem" -signature "$IT_TMP/ec-dgst.sig" "$IT_TMP/msg.txt"
 
+	# --- the provider from openssl.cnf, passcode in its configuration ------------------
+	prov_init_conf "$PINFILE"
+	it_check "openssl.cnf route (pkcs11-module-token-pin): dgst -sha256 -sign, ECDSA" \
+		p11ssl_conf dgst -sha256 -sign "$(uri auth-ec private)" -out "$IT_TMP/ec-conf.sig" "$IT_TMP/msg.txt"
+	it_check "plain openssl verifies the openssl.cnf route's signature" \
+		openssl dgst -sha256 -verify "$IT_TMP/ec.pem" -signature "$IT_TMP/ec-conf.sig" "$IT_TMP/msg.txt"
+
 	# --- self-signed certificates (the login that used to deadlock) ---------------------
 	self_signed rsa
 	self_signed ec
 
 	# --- client-certificate TLS -----------------------------------------------------------
-	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$IT_TMP/server.key" \
-		-subj "/CN=localhost" -out "$IT_TMP/server.csr" >/dev/null 2>&1 &&
-		openssl x509 -req -in "$IT_TMP/server.csr" -CA "$IT_TMP/ca.crt" -CAkey "$IT_TMP/ca.key" \
-			-days 2 -set_serial 7 -out "$IT_TMP/server.crt" >/dev/null 2>&1
+	prov_server_cert "$IT_TMP" "$IT_TMP/ca.crt" "$IT_TMP/ca.key" >/dev/null 2>&1
 	it_check "TLS 1.3 client login with the RSA key and the token's certificate (RSA-PSS)" \
 		prov_tls_login "$IT_TMP" "$IT_TMP/ca.crt" "pkcs11:token=$LABEL;object=auth-rsa;type=cert" \
 		"$rsakey" "$UUID" RSA-PSS -tls1_3

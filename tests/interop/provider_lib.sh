@@ -7,6 +7,8 @@
 #   prov_init WORKDIR MODULE     find or build pkcs11-provider; write the
 #                                p11ssl wrapper; exit 77 (SKIP) without it
 #   p11ssl CMD ARGS...           openssl CMD with the pkcs11 provider
+#   p11ssl_tls CMD ARGS...       the same, the default provider first
+#   prov_init_conf PINFILE       p11ssl_conf: the provider from openssl.cnf
 #   prov_same_pubkey A B         two PEM public keys are the same key
 #   prov_tls_login ...           client-certificate TLS through the provider
 #
@@ -18,6 +20,10 @@
 PROV_DIR=""
 PROV_WRAPPER=""
 PROV_WRAPPER_TLS=""
+# More s_server options for prov_tls_login (an array), and the command
+# that runs its s_client.
+PROV_TLS_SERVER_OPTS=()
+PROV_TLS_CLIENT=p11ssl_tls
 
 # prov_wrapper PATH TIMEOUT PROVIDER_OPTIONS: a script that runs
 # `openssl CMD PROVIDER_OPTIONS ARGS...` under a timeout.
@@ -29,7 +35,7 @@ prov_wrapper() {
 		# openssl CMD ... with the pkcs11 and default providers; a hang is a failure.
 		cmd=\$1
 		shift
-		timeout -k 5 $timeout openssl "\$cmd" -provider-path $dir $order "\$@"
+		timeout -k 5 $timeout openssl "\$cmd" -provider-path $dir $order "\$@" </dev/null
 		rc=\$?
 		if [[ \$rc == 124 || \$rc == 137 ]]; then
 			echo "TIMEOUT: openssl \$cmd did not finish within ${timeout}s (hung)" >&2
@@ -96,6 +102,51 @@ p11ssl_tls() {
 	"$PROV_WRAPPER_TLS" "$@"
 }
 
+# prov_init_conf PINFILE: p11ssl_conf runs openssl with the providers
+# from an openssl.cnf of its own, as a system would configure them: the
+# default provider, then pkcs11 with its passcode in
+# pkcs11-module-token-pin.  pkcs11-provider 1.2.0 takes the passcode of a
+# key that needs one for every signature (CKA_ALWAYS_AUTHENTICATE, the
+# card's 9C) only from there or from a prompt, never from the key's URI.
+prov_init_conf() {
+	local pinfile=$1 work cnf timeout
+	work=$(dirname "$PROV_WRAPPER")
+	cnf=$work/openssl-pkcs11.cnf
+	timeout=${CAREID_PROVIDER_TIMEOUT:-20}
+	cat >"$cnf" <<-EOF
+		# pkcs11-provider configured the way its HOWTO shows.
+		openssl_conf = openssl_init
+		[openssl_init]
+		providers = provider_sect
+		[provider_sect]
+		default = default_sect
+		pkcs11 = pkcs11_sect
+		[default_sect]
+		activate = 1
+		[pkcs11_sect]
+		module = $PROV_DIR/pkcs11.so
+		pkcs11-module-token-pin = file:$pinfile
+		activate = 1
+	EOF
+	cat >"$work/p11ssl-conf" <<-EOF
+		#!/usr/bin/env bash
+		# openssl CMD ... with the providers of $cnf; a hang is a failure.
+		cmd=\$1
+		shift
+		OPENSSL_CONF=$(printf '%q' "$cnf") timeout -k 5 $timeout openssl "\$cmd" "\$@" </dev/null
+		rc=\$?
+		if [[ \$rc == 124 || \$rc == 137 ]]; then
+			echo "TIMEOUT: openssl \$cmd did not finish within ${timeout}s (hung)" >&2
+		fi
+		exit \$rc
+	EOF
+	chmod +x "$work/p11ssl-conf"
+}
+
+p11ssl_conf() {
+	"$(dirname "$PROV_WRAPPER")/p11ssl-conf" "$@"
+}
+
 # prov_spki_der IN_PEM OUT_DER: the key as a SubjectPublicKeyInfo with a
 # named curve, by plain OpenSSL.  pkcs11-provider 1.2.0 writes EC keys with
 # explicit curve parameters and RSA keys as PKCS#1 "RSA PUBLIC KEY", so
@@ -132,12 +183,23 @@ prov_token_flags() {
 		/token flags *:/ && label == want { sub(/^[^:]*: */, ""); print; exit }'
 }
 
+# prov_server_cert DIR CA_CRT CA_KEY: DIR/server.key and DIR/server.crt
+# (CN=localhost, P-256) for prov_tls_login's s_server, issued by the CA.
+prov_server_cert() {
+	local dir=$1 ca_crt=$2 ca_key=$3
+	openssl req -new -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$dir/server.key" \
+		-subj "/CN=localhost" -out "$dir/server.csr" &&
+		openssl x509 -req -in "$dir/server.csr" -CA "$ca_crt" -CAkey "$ca_key" \
+			-days 2 -set_serial "0x$(openssl rand -hex 8)" -out "$dir/server.crt"
+}
+
 # prov_tls_login DIR CA_FILE CLIENT_CERT CLIENT_KEY EXPECT_CN SIG_TYPE [s_client args...]
 # A local `openssl s_server` on 127.0.0.1 (a free port the kernel picks)
 # requires a client certificate and verifies it against CA_FILE (its own
 # certificate and key are DIR/server.crt and DIR/server.key); `openssl
 # s_client` through the provider logs in with CLIENT_CERT and CLIENT_KEY
-# (pkcs11: URIs or files).  Succeeds when both ends complete the handshake,
+# (pkcs11: URIs or files); CA_FILE also verifies the server for the client.
+# Succeeds when both ends complete the handshake,
 # the server verified the client's certificate, saw CN=EXPECT_CN and a
 # client signature of SIG_TYPE (as s_server names it: RSA, RSA-PSS, ECDSA).
 prov_tls_login() {
@@ -150,7 +212,8 @@ prov_tls_login() {
 	mkfifo "$dir/s_server.in" || return 1
 	exec {sin}<>"$dir/s_server.in"
 	openssl s_server -accept 127.0.0.1:0 -naccept 1 -cert "$dir/server.crt" -key "$dir/server.key" \
-		-CAfile "$ca" -Verify 1 -verify_return_error <&"$sin" >"$slog" 2>&1 &
+		-CAfile "$ca" -Verify 1 -verify_return_error ${PROV_TLS_SERVER_OPTS[@]+"${PROV_TLS_SERVER_OPTS[@]}"} \
+		<&"$sin" >"$slog" 2>&1 &
 	spid=$!
 	exec {sin}>&-
 	for ((i = 0; i < 100; i++)); do
@@ -167,7 +230,7 @@ prov_tls_login() {
 		return 1
 	fi
 	echo "s_server (pid $spid) on 127.0.0.1:$port"
-	p11ssl_tls s_client -connect "127.0.0.1:$port" -cert "$cert" -key "$key" \
+	"$PROV_TLS_CLIENT" s_client -connect "127.0.0.1:$port" -cert "$cert" -key "$key" \
 		-CAfile "$ca" -verify_return_error "$@" </dev/null >"$clog" 2>&1
 	rc=$?
 	# -naccept 1: the server ends after this one connection.
