@@ -35,7 +35,7 @@ for prog in meson ninja pkg-config cc tar flock; do
 	fi
 done
 # The provider's meson.build requires these; say so instead of failing.
-for pc in libcrypto libssl p11-kit-1; do
+for pc in libcrypto libssl; do
 	if ! pkg-config --exists "$pc"; then
 		echo "SKIP: $pc development files not installed (needed to build pkcs11-provider)"
 		exit 77
