@@ -10,7 +10,8 @@
 # ../shared/vendor/ (CAREID_VENDOR_DIR overrides the directory,
 # CAREID_PROVIDER_TARBALL the file).  The build goes to CAREID_PROVIDER_CACHE
 # (default: a directory of this user's under ${TMPDIR:-/tmp}) and is redone
-# only when the tarball is newer than the last build.
+# only when the tarball is newer than the last build (or another tarball or
+# OpenSSL version is in use).
 #
 # Exit status: 0 with the directory on stdout; 77 with a "SKIP: ..." line
 # when the tarball or a build tool is missing; 1 when the build fails (its
@@ -53,7 +54,10 @@ so=$dest/build/src/pkcs11.so
 exec 9>"$cache/.lock"
 flock 9
 
-if [[ -f "$stamp" && -f "$so" && ! "$tarball" -nt "$stamp" ]]; then
+# The stamp also names the OpenSSL it was built against: a system upgrade
+# rebuilds too.
+want="$tarball $(pkg-config --modversion libcrypto)"
+if [[ -f "$stamp" && -f "$so" && ! "$tarball" -nt "$stamp" && "$(cat "$stamp")" == "$want" ]]; then
 	echo "$dest/build/src"
 	exit 0
 fi
@@ -68,7 +72,7 @@ build() {
 		(cd "$dest" && meson setup build --buildtype=release) &&
 		ninja -C "$dest/build" src/pkcs11.so &&
 		[[ -f "$so" ]] &&
-		touch "$stamp"
+		printf '%s\n' "$want" >"$stamp"
 }
 echo "building $name into $dest" >&2
 if ! build >"$log" 2>&1; then
