@@ -155,7 +155,8 @@ static CK_RV run(cid_card_io *io, bool extended, const cid_apdu *a, uint8_t *res
 		off += block;
 	}
 	c = *a;
-	c.data = a->data + off;
+	/* A command without data has data NULL, and NULL + 0 is undefined. */
+	c.data = off > 0 ? a->data + off : a->data;
 	c.lc = a->lc - off;
 	if (!extended && c.le > 256)
 		c.le = 256;
