@@ -9,7 +9,9 @@
 # signatures checked by openssl, a wrong passcode costing one try on the
 # card), the OpenSSL engine, GnuTLS's p11tool, NSS (certificates without
 # login, keys after it, TLS client authentication with the card's key)
-# and the card pulled and put back.
+# and the card pulled and put back.  On the rpc route the card's OpenSSL 3
+# provider test (tests/card/openssl_provider.sh, when present) runs too,
+# its clients loading p11-kit-client.so; it runs directly as card_openssl_provider.
 #
 # p11-kit 0.24's RPC does not carry CKM_ECDSA_SHA256 (docs/remote.md):
 # on the rpc route the 9C signature is made as a client there must make
@@ -167,6 +169,26 @@ nss_tls() {
 		grep -Eq "Subject: .*CN *= *$uuid" "$route-tls.txt"
 }
 
+# The card's provider test with its clients on p11-kit-client.so (careid
+# runs in the server, with this script's configuration); its checks count
+# here, marked "[rpc] provider:".
+provider_via_rpc() {
+	local out=$work/rpc-provider.log rc p f
+	CAREID_MODULE=$LOADED bash "$here/openssl_provider.sh" >"$out" 2>&1
+	rc=$?
+	if [ "$rc" = 77 ]; then
+		echo "# [rpc] provider: $(grep -m1 '^SKIP' "$out")"
+		return
+	fi
+	sed -n 's/^\(ok\|not ok\) - /\1 - [rpc] provider: /p' "$out"
+	read -r p f < <(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$/\1 \2/p' "$out" | tail -n 1)
+	passed=$((passed + ${p:-0}))
+	failed=$((failed + ${f:-0}))
+	if [ "$rc" != 0 ] && [ "${f:-0}" = 0 ]; then
+		not_ok "[rpc] provider: tests/card/openssl_provider.sh ended with status $rc (see $out)"
+	fi
+}
+
 # route NAME: every check through the module the route loads.
 route() {
 	local r=$1
@@ -256,6 +278,12 @@ route() {
 	check "[$r] NSS: a wrong passcode is refused" nss_wrong_pin "$r"
 	check "[$r] NSS: tstclnt authenticates to s_server with the card's key" nss_tls "$r"
 	check "[$r] three tries on the card after NSS's login" tries_left 3
+
+	# ---- OpenSSL 3 provider ----
+	if [ "$r" = rpc ] && [ -f "$here/openssl_provider.sh" ]; then
+		provider_via_rpc
+		check "[$r] three tries on the card after the provider's checks" tries_left 3
+	fi
 
 	# ---- the card pulled and put back ----
 	check "[$r] card removed" card_remove
