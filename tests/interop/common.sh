@@ -190,8 +190,9 @@ it_remote_need() {
 # it_remote_start: a private p11-kit server for careid on a socket in
 # IT_TMP; the clients of the script then load p11-kit-client.so.  The
 # server inherits this shell's environment, so careid reads the run's own
-# CAREID_CONF.  "pkcs11:" forwards every slot, and the server asks careid
-# for its slots at each connection: tokens made through the RPC appear.
+# CAREID_CONF.  "pkcs11:" forwards every slot, and each connection gets a
+# careid of its own (the server runs p11-kit-remote for it), so a token
+# made through the RPC is there at the next connection.
 it_remote_start() {
 	local client i
 	client=$(it_p11kit_client) || return 1
