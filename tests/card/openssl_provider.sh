@@ -115,6 +115,12 @@ check "9C: pkeyutl -sign, ECDSA over a SHA-256 digest" \
 check "openssl verifies it" \
 	openssl pkeyutl -verify -pubin -inkey p9c.pem -in digest.bin -sigfile s9c-pkeyutl.bin
 
+# ---- a host whose OpenSSL prefers the provider for everything ----
+prov_init_hostile
+check "9A: signs in a host whose default context prefers the pkcs11 provider (no hang)" \
+	p11ssl_hostile dgst -sha256 -sign "$(key 01 private pin.txt)" -out s9a-hostile.bin data.txt
+check "openssl verifies it" openssl dgst -sha256 -verify p9a.pem -signature s9a-hostile.bin data.txt
+
 # ---- self-signed certificates ----
 for id in 01 02; do
 	c=9a run=p11ssl k=$(key 01 private pin.txt)

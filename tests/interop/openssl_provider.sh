@@ -75,6 +75,17 @@ at_final_try() {
 	flags_show "final" && flags_lack "locked"
 }
 
+# cmp_digest_via_careid FILE: SHA-256 of FILE required from the pkcs11
+# provider (careid's C_Digest) equals plain OpenSSL's.
+cmp_digest_via_careid() {
+	local got want
+	got=$(p11ssl_hostile dgst -sha256 -propquery provider=pkcs11 -r "$1") || return 1
+	want=$(openssl dgst -sha256 -r "$1")
+	echo "through the provider: $got"
+	echo "plain openssl:        $want"
+	[[ "${got%% *}" == "${want%% *}" ]]
+}
+
 # self_signed KIND: req -new -x509 with the token's KIND key, then checks.
 self_signed() {
 	local kind=$1 out="$IT_TMP/self-$1.pem"
@@ -183,6 +194,19 @@ main() {
 		p11ssl_conf dgst -sha256 -sign "$(uri auth-ec private)" -out "$IT_TMP/ec-conf.sig" "$IT_TMP/msg.txt"
 	it_check "plain openssl verifies the openssl.cnf route's signature" \
 		openssl dgst -sha256 -verify "$IT_TMP/ec.pem" -signature "$IT_TMP/ec-conf.sig" "$IT_TMP/msg.txt"
+
+	# --- a host whose OpenSSL prefers the provider for everything --------------------
+	prov_init_hostile
+	it_check_output "in that host the process's SHA-256 can come from careid (through the provider)" \
+		'SHA2-256.*@ pkcs11' p11ssl_hostile list -digest-algorithms
+	it_check "and careid answers it correctly" \
+		cmp_digest_via_careid "$IT_TMP/msg.txt"
+	it_check "careid logs in and signs there (RSA PKCS#1 v1.5, no hang)" \
+		p11ssl_hostile pkeyutl -sign -inkey "$rsakey" -pkeyopt digest:sha256 \
+		-in "$IT_TMP/digest.bin" -out "$IT_TMP/rsa-hostile.sig"
+	it_check "plain openssl verifies that signature" \
+		openssl pkeyutl -verify -pubin -inkey "$IT_TMP/rsa.pem" -pkeyopt digest:sha256 \
+		-in "$IT_TMP/digest.bin" -sigfile "$IT_TMP/rsa-hostile.sig"
 
 	# --- self-signed certificates (the login that used to deadlock) ---------------------
 	self_signed rsa

@@ -9,6 +9,7 @@
 #   p11ssl CMD ARGS...           openssl CMD with the pkcs11 provider
 #   p11ssl_tls CMD ARGS...       the same, the default provider first
 #   prov_init_conf PINFILE       p11ssl_conf: the provider from openssl.cnf
+#   prov_init_hostile            p11ssl_hostile: a host that prefers pkcs11
 #   prov_same_pubkey A B         two PEM public keys are the same key
 #   prov_tls_login ...           client-certificate TLS through the provider
 #
@@ -109,10 +110,9 @@ p11ssl_tls() {
 # key that needs one for every signature (CKA_ALWAYS_AUTHENTICATE, the
 # card's 9C) only from there or from a prompt, never from the key's URI.
 prov_init_conf() {
-	local pinfile=$1 work cnf timeout
+	local pinfile=$1 work cnf
 	work=$(dirname "$PROV_WRAPPER")
 	cnf=$work/openssl-pkcs11.cnf
-	timeout=${CAREID_PROVIDER_TIMEOUT:-20}
 	cat >"$cnf" <<-EOF
 		# pkcs11-provider configured the way its HOWTO shows.
 		openssl_conf = openssl_init
@@ -128,7 +128,45 @@ prov_init_conf() {
 		pkcs11-module-token-pin = file:$pinfile
 		activate = 1
 	EOF
-	cat >"$work/p11ssl-conf" <<-EOF
+	prov_cnf_wrapper "$work/p11ssl-conf" "$cnf"
+}
+
+# prov_init_hostile: p11ssl_hostile runs openssl in the worst host for a
+# module: the pkcs11 provider, loaded at start-up, is what the process's
+# default library context prefers for every algorithm
+# (default_properties = ?provider=pkcs11), so the process's SHA-256 is
+# careid's own C_Digest through the provider.  careid must still log in
+# and sign there: its own cryptography never comes from that context.
+prov_init_hostile() {
+	local work cnf
+	work=$(dirname "$PROV_WRAPPER")
+	cnf=$work/openssl-hostile.cnf
+	cat >"$cnf" <<-EOF
+		# A host whose OpenSSL prefers the pkcs11 provider for everything.
+		openssl_conf = openssl_init
+		[openssl_init]
+		providers = provider_sect
+		alg_section = algorithm_sect
+		[algorithm_sect]
+		default_properties = ?provider=pkcs11
+		[provider_sect]
+		pkcs11 = pkcs11_sect
+		default = default_sect
+		[default_sect]
+		activate = 1
+		[pkcs11_sect]
+		module = $PROV_DIR/pkcs11.so
+		pkcs11-module-load-behavior = early
+		activate = 1
+	EOF
+	prov_cnf_wrapper "$work/p11ssl-hostile" "$cnf"
+}
+
+# prov_cnf_wrapper PATH CNF: a script that runs `openssl CMD ARGS...` with
+# OPENSSL_CONF=CNF under a timeout.
+prov_cnf_wrapper() {
+	local path=$1 cnf=$2 timeout=${CAREID_PROVIDER_TIMEOUT:-20}
+	cat >"$path" <<-EOF
 		#!/usr/bin/env bash
 		# openssl CMD ... with the providers of $cnf; a hang is a failure.
 		cmd=\$1
@@ -140,7 +178,11 @@ prov_init_conf() {
 		fi
 		exit \$rc
 	EOF
-	chmod +x "$work/p11ssl-conf"
+	chmod +x "$path"
+}
+
+p11ssl_hostile() {
+	"$(dirname "$PROV_WRAPPER")/p11ssl-hostile" "$@"
 }
 
 p11ssl_conf() {
