@@ -25,12 +25,12 @@ static void log_refused(card_token *t, cid_passcode_role role, CK_RV rv, int bef
 	char name[CID_TOKEN_NAME_LEN];
 
 	if (rv == CKR_PIN_INCORRECT)
-		cid_log_passcode_wrong(card_name(t, true, name), role, after == CID_PIV_TRIES_UNKNOWN ? -1 : after,
-		                       PUK_BLOCKED_REMEDY);
+		CID_PASSCODE_WRONG(card_name(t, true, name), role, after == CID_PIV_TRIES_UNKNOWN ? -1 : after,
+		                   PUK_BLOCKED_REMEDY);
 	else if (rv == CKR_PIN_LOCKED && before > 0)
-		cid_log_passcode_wrong(card_name(t, true, name), role, 0, PUK_BLOCKED_REMEDY);
+		CID_PASSCODE_WRONG(card_name(t, true, name), role, 0, PUK_BLOCKED_REMEDY);
 	else if (rv == CKR_PIN_LOCKED)
-		cid_log_passcode_blocked(card_name(t, true, name), role, PUK_BLOCKED_REMEDY);
+		CID_PASSCODE_BLOCKED(card_name(t, true, name), role, PUK_BLOCKED_REMEDY);
 }
 
 /* A passcode that can never be right is not sent, and nothing else is
@@ -40,7 +40,7 @@ static void log_malformed(card_token *t, cid_passcode_role role, const CK_UTF8CH
 	char name[CID_TOKEN_NAME_LEN];
 
 	pthread_mutex_lock(&t->lock);
-	cid_log_passcode_malformed(card_name(t, false, name), role, pin, len);
+	CID_PASSCODE_MALFORMED(card_name(t, false, name), role, pin, len);
 	pthread_mutex_unlock(&t->lock);
 }
 

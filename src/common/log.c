@@ -124,25 +124,27 @@ static const char *blocked_remedy(cid_passcode_role role, const char *so_remedy)
 	return "the sponsor can unblock it";
 }
 
-void cid_log_passcode_wrong(const char *token, cid_passcode_role role, long left, const char *so_remedy)
+void cid_log_passcode_wrong(const char *where, const char *token, cid_passcode_role role, long left,
+                            const char *so_remedy)
 {
 	const char *what = passcode_word(role);
 
 	if (left < 0)
-		cid_log(CID_LOG_WARN, __func__, "%s: wrong %s", token, what);
+		cid_log(CID_LOG_WARN, where, "%s: wrong %s", token, what);
 	else if (left == 0)
-		cid_log(CID_LOG_WARN, __func__, "%s: wrong %s, no tries left: the %s is blocked; %s", token, what,
+		cid_log(CID_LOG_WARN, where, "%s: wrong %s, no tries left: the %s is blocked; %s", token, what,
 		        what, blocked_remedy(role, so_remedy));
 	else
-		cid_log(CID_LOG_WARN, __func__, "%s: wrong %s, %ld %s left", token, what, left,
+		cid_log(CID_LOG_WARN, where, "%s: wrong %s, %ld %s left", token, what, left,
 		        left == 1 ? "try" : "tries");
 }
 
-void cid_log_passcode_blocked(const char *token, cid_passcode_role role, const char *so_remedy)
+void cid_log_passcode_blocked(const char *where, const char *token, cid_passcode_role role,
+                              const char *so_remedy)
 {
 	const char *what = passcode_word(role);
 
-	cid_log(CID_LOG_WARN, __func__, "%s: %s not checked: no tries left, the %s is blocked; %s", token, what,
+	cid_log(CID_LOG_WARN, where, "%s: %s not checked: no tries left, the %s is blocked; %s", token, what,
 	        what, blocked_remedy(role, so_remedy));
 }
 
@@ -163,27 +165,27 @@ static void format_fault(char *why, size_t n, const unsigned char *pin, unsigned
 		snprintf(why, n, "this one is 6 to 8 digits");
 }
 
-void cid_log_passcode_malformed(const char *token, cid_passcode_role role, const unsigned char *pin,
-                                unsigned long len)
+void cid_log_passcode_malformed(const char *where, const char *token, cid_passcode_role role,
+                                const unsigned char *pin, unsigned long len)
 {
 	char why[64];
 
 	format_fault(why, sizeof(why), pin, len);
-	cid_log(CID_LOG_WARN, __func__, "%s: %s not checked, no try spent: passcodes are %d to %d digits and %s",
+	cid_log(CID_LOG_WARN, where, "%s: %s not checked, no try spent: passcodes are %d to %d digits and %s",
 	        token, passcode_word(role), CID_POLICY_PIN_MIN_LEN, CID_POLICY_PIN_MAX_LEN, why);
 }
 
-void cid_log_new_passcode_refused(const char *token, cid_passcode_role role, const unsigned char *pin,
-                                  unsigned long len, bool same_as_old)
+void cid_log_new_passcode_refused(const char *where, const char *token, cid_passcode_role role,
+                                  const unsigned char *pin, unsigned long len, bool same_as_old)
 {
 	char why[64];
 
 	if (same_as_old) {
-		cid_log(CID_LOG_WARN, __func__, "%s: new %s refused: it is the same as the current one", token,
+		cid_log(CID_LOG_WARN, where, "%s: new %s refused: it is the same as the current one", token,
 		        passcode_word(role));
 		return;
 	}
 	format_fault(why, sizeof(why), pin, len);
-	cid_log(CID_LOG_WARN, __func__, "%s: new %s refused: passcodes are %d to %d digits and %s", token,
+	cid_log(CID_LOG_WARN, where, "%s: new %s refused: passcodes are %d to %d digits and %s", token,
 	        passcode_word(role), CID_POLICY_PIN_MIN_LEN, CID_POLICY_PIN_MAX_LEN, why);
 }

@@ -47,21 +47,33 @@ const char *cid_token_name(char out[CID_TOKEN_NAME_LEN], const void *label, size
 /* Passcode outcomes, one warn line each, in the same words for every kind
  * of token.  token is a cid_token_name.  so_remedy says what can be done
  * once the SO passcode is blocked (it differs between soft tokens and
- * cards); the user passcode's remedy is always the sponsor's unblock. */
+ * cards); the user passcode's remedy is always the sponsor's unblock.
+ * The macros pass the caller's name on for a debug trace. */
 typedef enum { CID_PASSCODE_USER, CID_PASSCODE_SO } cid_passcode_role;
 /* A passcode was checked and was wrong; left < 0 when the token did not say
  * how many tries remain. */
-void cid_log_passcode_wrong(const char *token, cid_passcode_role role, long left, const char *so_remedy);
+#define CID_PASSCODE_WRONG(token, role, left, so_remedy) \
+	cid_log_passcode_wrong(__func__, (token), (role), (left), (so_remedy))
 /* Refused without a check: no tries were left. */
-void cid_log_passcode_blocked(const char *token, cid_passcode_role role, const char *so_remedy);
+#define CID_PASSCODE_BLOCKED(token, role, so_remedy) \
+	cid_log_passcode_blocked(__func__, (token), (role), (so_remedy))
 /* Refused without a check and without spending a try: not 6 to 8 digits.
  * Only the length and the kind of fault are told, never a character. */
-void cid_log_passcode_malformed(const char *token, cid_passcode_role role, const unsigned char *pin,
-                                unsigned long len);
+#define CID_PASSCODE_MALFORMED(token, role, pin, len) \
+	cid_log_passcode_malformed(__func__, (token), (role), (pin), (len))
 /* A new passcode refused for its format (not 6 to 8 digits), or, with
  * same_as_old, because it equals the current one. */
-void cid_log_new_passcode_refused(const char *token, cid_passcode_role role, const unsigned char *pin,
-                                  unsigned long len, bool same_as_old);
+#define CID_NEW_PASSCODE_REFUSED(token, role, pin, len, same_as_old) \
+	cid_log_new_passcode_refused(__func__, (token), (role), (pin), (len), (same_as_old))
+
+void cid_log_passcode_wrong(const char *where, const char *token, cid_passcode_role role, long left,
+                            const char *so_remedy);
+void cid_log_passcode_blocked(const char *where, const char *token, cid_passcode_role role,
+                              const char *so_remedy);
+void cid_log_passcode_malformed(const char *where, const char *token, cid_passcode_role role,
+                                const unsigned char *pin, unsigned long len);
+void cid_log_new_passcode_refused(const char *where, const char *token, cid_passcode_role role,
+                                  const unsigned char *pin, unsigned long len, bool same_as_old);
 
 #define CID_ERROR(...) cid_log(CID_LOG_ERROR, __func__, __VA_ARGS__)
 #define CID_WARN(...)  cid_log(CID_LOG_WARN, __func__, __VA_ARGS__)

@@ -264,7 +264,7 @@ static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 		return CKR_USER_NOT_LOGGED_IN;
 	rv = cid_policy_pin_format(pin, len);
 	if (rv != CKR_OK) {
-		cid_log_new_passcode_refused(token_name(s->slot, name), CID_PASSCODE_USER, pin, len, false);
+		CID_NEW_PASSCODE_REFUSED(token_name(s->slot, name), CID_PASSCODE_USER, pin, len, false);
 		return rv;
 	}
 	rv = cid_slot_token(s->slot, &tok);
@@ -316,12 +316,12 @@ static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen
 		return CKR_SESSION_READ_ONLY;
 	rv = cid_policy_pin_format(new_pin, newlen);
 	if (rv != CKR_OK) {
-		cid_log_new_passcode_refused(token_name(s->slot, name), role, new_pin, newlen, false);
+		CID_NEW_PASSCODE_REFUSED(token_name(s->slot, name), role, new_pin, newlen, false);
 		return rv;
 	}
 	/* P5.  Both values are the caller's: comparing them reveals nothing. */
 	if (oldlen == newlen && memcmp(old, new_pin, newlen) == 0) {
-		cid_log_new_passcode_refused(token_name(s->slot, name), role, new_pin, newlen, true);
+		CID_NEW_PASSCODE_REFUSED(token_name(s->slot, name), role, new_pin, newlen, true);
 		return CKR_PIN_INVALID;
 	}
 	rv = cid_slot_token(s->slot, &tok);

@@ -158,8 +158,8 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 		return rv;
 	rv = cid_policy_pin_format(pPin, ulPinLen);
 	if (rv != CKR_OK) {
-		cid_log_new_passcode_refused(cid_token_name(name, pLabel, 32, NULL, 0), CID_PASSCODE_SO, pPin,
-		                             ulPinLen, false);
+		CID_NEW_PASSCODE_REFUSED(cid_token_name(name, pLabel, 32, NULL, 0), CID_PASSCODE_SO, pPin,
+		                         ulPinLen, false);
 		return rv;
 	}
 

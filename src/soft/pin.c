@@ -61,7 +61,7 @@ static CK_RV precheck(soft_token *t, soft_role role)
 	if (rv != CKR_OK)
 		return rv;
 	if (tries == 0) {
-		cid_log_passcode_blocked(soft_token_name(t, name), log_role(role), SO_BLOCKED_REMEDY);
+		CID_PASSCODE_BLOCKED(soft_token_name(t, name), log_role(role), SO_BLOCKED_REMEDY);
 		return CKR_PIN_LOCKED;
 	}
 	if (role == SOFT_ROLE_USER) {
@@ -112,7 +112,7 @@ static CK_RV spend_try(soft_token *t, soft_role role, const char *who, const CK_
 	if (rv != CKR_OK)
 		goto out;
 	if (!cid_policy_pin_plausible(pin, len)) {
-		cid_log_passcode_malformed(soft_token_name(t, name), log_role(role), pin, len);
+		CID_PASSCODE_MALFORMED(soft_token_name(t, name), log_role(role), pin, len);
 		rv = soft_audit_append(t->db, t->serial, "login-failed", "who=%s malformed, no try spent", who);
 		if (rv != CKR_OK)
 			goto out;
@@ -200,7 +200,7 @@ static CK_RV verify(soft_token *t, soft_role role, const char *who, const CK_UTF
 	}
 	/* The one line about this wrong passcode: the failed unwrap behind it
 	 * is how a wrong passcode shows, not a fault of its own. */
-	cid_log_passcode_wrong(soft_token_name(t, name), log_role(role), (long)left, SO_BLOCKED_REMEDY);
+	CID_PASSCODE_WRONG(soft_token_name(t, name), log_role(role), (long)left, SO_BLOCKED_REMEDY);
 	return left == 0 ? CKR_PIN_LOCKED : CKR_PIN_INCORRECT;
 fail:
 	cid_wipe(key, CID_AEAD_KEY_LEN);
@@ -271,7 +271,7 @@ CK_RV soft_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 	}
 	rv = cid_policy_pin_format(pin, len);
 	if (rv != CKR_OK) {
-		cid_log_new_passcode_refused(soft_token_name(t, name), CID_PASSCODE_USER, pin, len, false);
+		CID_NEW_PASSCODE_REFUSED(soft_token_name(t, name), CID_PASSCODE_USER, pin, len, false);
 		return rv;
 	}
 	rv = soft_kdf_params_load(t->db, &prm);
@@ -319,11 +319,11 @@ CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 		return rv;
 	rv = cid_policy_pin_format(new_pin, newlen);
 	if (rv != CKR_OK) {
-		cid_log_new_passcode_refused(soft_token_name(t, tname), log_role(role), new_pin, newlen, false);
+		CID_NEW_PASSCODE_REFUSED(soft_token_name(t, tname), log_role(role), new_pin, newlen, false);
 		return rv;
 	}
 	if (old != NULL && oldlen == newlen && cid_memcmp_ct(old, new_pin, newlen) == 0) {
-		cid_log_new_passcode_refused(soft_token_name(t, tname), log_role(role), new_pin, newlen, true);
+		CID_NEW_PASSCODE_REFUSED(soft_token_name(t, tname), log_role(role), new_pin, newlen, true);
 		return CKR_PIN_INVALID;
 	}
 	rv = soft_kdf_params_load(t->db, &prm);

@@ -373,8 +373,8 @@ static CK_RV soft_create(cid_provider *prov, const char *key, const CK_UTF8CHAR 
 	}
 	rv = cid_policy_pin_format(so_pin, len);
 	if (rv != CKR_OK) {
-		cid_log_new_passcode_refused(cid_token_name(tname, label, 32, NULL, 0), CID_PASSCODE_SO, so_pin, len,
-		                             false);
+		CID_NEW_PASSCODE_REFUSED(cid_token_name(tname, label, 32, NULL, 0), CID_PASSCODE_SO, so_pin, len,
+		                         false);
 		return rv;
 	}
 	/* The first token makes the directory; nothing before it does. */
