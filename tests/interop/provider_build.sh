@@ -17,6 +17,8 @@
 # when the tarball or a build tool is missing; 1 when the build fails (its
 # log is shown on stderr).
 set -uo pipefail
+# The build tools need no sanitizer runtime a test pass may have preloaded.
+unset LD_PRELOAD
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 repo=$(cd "$here/../.." && pwd)
