@@ -174,7 +174,8 @@ CK_RV cid_aead_open(const uint8_t key[CID_AEAD_KEY_LEN], const uint8_t *aad, siz
 		ERR_clear_error();
 		EVP_CIPHER_CTX_free(c);
 		cid_free_secret(&buf, n);
-		CID_INFO("sealed data failed authentication");
+		/* A wrong passcode ends here too; its caller says so once. */
+		CID_DEBUG("sealed data failed authentication");
 		return CKR_ENCRYPTED_DATA_INVALID;
 	}
 	EVP_CIPHER_CTX_free(c);

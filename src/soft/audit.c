@@ -113,8 +113,10 @@ CK_RV soft_audit_append(sqlite3 *db, const char *serial, const char *event, cons
 	rv = soft_meta_set_int(db, SOFT_META_AUDIT_SEQ, seq);
 	if (rv == CKR_OK)
 		rv = soft_meta_set_blob(db, SOFT_META_AUDIT_HASH, hash, sizeof(hash));
+	/* The event's own line, worded for people, is the caller's; this
+	 * echo is for tracing the trail itself. */
 	if (rv == CKR_OK)
-		CID_INFO("token %s: %s %s", serial, event, detail);
+		CID_DEBUG("token %s: audit %s %s", serial, event, detail);
 	return rv;
 }
 
