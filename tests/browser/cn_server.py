@@ -38,8 +38,8 @@ def serve_one(conn, addr, ctx, log):
         conn.close()
         return
     try:
-        cert = tls.getpeercert()
-        cn = common_name(cert or {})
+        cert = tls.getpeercert() or {}
+        cn = common_name(cert)
         req = b""
         while b"\r\n\r\n" not in req and len(req) < 65536:
             chunk = tls.recv(4096)
@@ -53,7 +53,7 @@ def serve_one(conn, addr, ctx, log):
                 f"Content-Length: {len(body)}\r\nConnection: close\r\n"
                 "Cache-Control: no-store\r\n\r\n").encode()
         tls.sendall(head + body)
-        log(f"{addr[1]}: {line!r} client CN={cn}")
+        log(f"{addr[1]}: {line!r} serial {cert.get('serialNumber', '?')} client CN={cn}")
         try:
             tls.unwrap()
         except (ssl.SSLError, OSError):

@@ -22,6 +22,8 @@ is a JSON list of steps, each an object with "do" and a "name":
   {"do": "logged_in", "token": LABEL, "expect": true|false, "wait": S}
                                          polls the token's login state
   {"do": "logout", "token": LABEL}       nsIPK11Token.logout(); then logged out
+  {"do": "forget_client_auth"}          Firefox forgets its remembered client
+                                         certificate decisions (not a check)
   {"do": "shell", "cmd": "..."}          a bash command must exit 0
   {"do": "present", "token": LABEL, "expect": true|false, "wait": S,
    "module": NAME}                       the token is (not) seen by Firefox
@@ -118,7 +120,7 @@ async function careidFindToken(label) {
       try { tok = slot.getToken(); } catch (e) { continue; }
       if (!tok) continue;
       seen.push(m.name + "/" + tok.tokenName);
-      if (tok.tokenName == label) return { tok, seen, module: m.name };
+      if (tok.tokenName == label) return { tok, seen, module: m.name, slot };
     }
   }
   return { tok: null, seen };
@@ -148,10 +150,31 @@ tok.logout();
 return { found: true, loggedIn: careidLoggedIn(tok) };
 """
 
+# Firefox remembers, per site and session, which client certificate it
+# sent, or that it had none to send.
+FORGET_CLIENT_AUTH = r"""
+const svc = Cc["@mozilla.org/security/clientAuthRememberService;1"]
+  .getService(Ci.nsIClientAuthRememberService);
+svc.clearRememberedDecisions();
+return true;
+"""
+
 LOGGED_IN = FIND_TOKEN + r"""
 const { tok, seen, module } = await careidFindToken(arguments[0]);
 if (!tok) return { found: false, seen };
 return { found: true, module, loggedIn: careidLoggedIn(tok) };
+"""
+
+# NSS's own presence check (PK11_IsPresent, behind nsIPKCS11Slot.status):
+# a slot keeps its token's name after the card is pulled, so finding the
+# label is not enough.  NSS caches the answer for a second
+# (NSSSLOT_TOKEN_DELAY_TIME), so polling it also waits that out.
+PRESENT = FIND_TOKEN + r"""
+const { tok, seen, module, slot } = await careidFindToken(arguments[0]);
+if (!tok) return { found: false, present: false, seen };
+const st = slot.status;
+return { found: true, module, status: st,
+         present: st != Ci.nsIPKCS11Slot.SLOT_NOT_PRESENT && st != Ci.nsIPKCS11Slot.SLOT_DISABLED };
 """
 
 PAGE_TEXT = r"""
@@ -278,6 +301,10 @@ class Driver:
         r = self.m.execute(LOGOUT, [st["token"]])
         return bool(r.get("found")) and not r.get("loggedIn"), json.dumps(r)
 
+    def step_forget_client_auth(self, st):
+        self.m.execute(FORGET_CLIENT_AUTH)
+        return None
+
     def step_logged_in(self, st):
         end = time.monotonic() + st.get("wait", 0)
         while True:
@@ -291,11 +318,11 @@ class Driver:
     def step_present(self, st):
         end = time.monotonic() + st.get("wait", 0)
         while True:
-            r = self.m.execute(LOGGED_IN, [st["token"]])
-            if bool(r.get("found")) == bool(st.get("expect", True)) or time.monotonic() >= end:
+            r = self.m.execute(PRESENT, [st["token"]])
+            if bool(r.get("present")) == bool(st.get("expect", True)) or time.monotonic() >= end:
                 break
-            time.sleep(0.5)
-        ok = bool(r.get("found")) == bool(st.get("expect", True))
+            time.sleep(0.25)
+        ok = bool(r.get("present")) == bool(st.get("expect", True))
         if ok and r.get("found") and "module" in st and r.get("module") != st["module"]:
             ok = False
         return ok, json.dumps(r)

@@ -165,6 +165,37 @@ ff_stop_server() {
 	fi
 }
 
+# ff_probe_without_cert CA_CRT: a TLS client without a certificate asks the
+# server for a page; exits 0 only if it is answered.
+ff_probe_without_cert() {
+	python3 - "$FF_PORT" "$1" <<-'EOF'
+		import socket, ssl, sys
+		ctx = ssl.create_default_context(cafile=sys.argv[2])
+		try:
+		    with socket.create_connection(("127.0.0.1", int(sys.argv[1])), timeout=10) as raw:
+		        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+		            s.sendall(b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+		            data = s.recv(4096)
+		    if not data:
+		        raise ConnectionError("closed without an answer")
+		    print("answered:", data.split(b"\r\n")[0].decode())
+		except (OSError, ssl.SSLError) as e:
+		    print("refused:", e)
+		    sys.exit(1)
+	EOF
+}
+
+# ff_server_log_has PATTERN [SECONDS]: the server's log matches PATTERN
+# (extended regular expression), waiting for it a little.
+ff_server_log_has() {
+	local t=$(( ${2:-5} * 10 ))
+	while ((t-- > 0)); do
+		grep -Eq -- "$1" "$FF_DIR/server.log" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
 # ff_server_saw CN: the server logged a request whose client certificate
 # had common name CN.
 ff_server_saw() {
