@@ -14,7 +14,10 @@
 #   6. does the same with a card: the project's virtual Care Identity card
 #      in a private pcscd (scripts/demo-card.sh inside tests/card/rig.sh).
 #      That needs root (a mount namespace); elsewhere it is skipped and
-#      the summary says so.
+#      the summary says so,
+#   7. logs in to the soft token from Firefox (headless firefox-esr, a
+#      fresh profile) and authenticates with its certificate to a local TLS
+#      server that shows the CN it saw; skipped without firefox-esr.
 #
 # The passcodes below are demo values, printed on purpose.  Nothing outside
 # the temporary directory is touched; set CAREID_DEMO_KEEP=1 to keep it.
@@ -270,6 +273,58 @@ card_demo() {
 	esac
 }
 
+# The same token in Firefox: headless firefox-esr with a fresh profile that
+# loads careid (modutil), logs in with the demo passcode (a stand-in for
+# Firefox's passcode prompt answers it) and opens a page on a local TLS
+# server that requires a client certificate from the demo CA; the page
+# shows the CN the server saw (tests/browser/, docs/firefox.md).
+firefox_demo() {
+	local name="Firefox logs in to the token and authenticates to a TLS server as CN=$UUID"
+	local dir="$WORK/firefox" status=0
+	say "$name"
+	if ! command -v firefox-esr >/dev/null 2>&1; then
+		SKIPPED+=("$name (firefox-esr not installed)")
+		return 0
+	fi
+	(
+		set +e
+		# shellcheck source=tests/interop/common.sh
+		source "$REPO/tests/interop/common.sh"
+		# shellcheck source=tests/browser/lib.sh
+		source "$REPO/tests/browser/lib.sh"
+		FF_DIR=$dir
+		FF_FIREFOX=$(command -v firefox-esr)
+		mkdir -p "$dir" &&
+			ff_make_ca "$dir/ca" &&
+			ff_profile "$dir/profile" "$dir/ca/ca.crt" &&
+			ff_modutil_add "$dir/profile" "$MODULE" >/dev/null &&
+			ff_start_server "$dir/ca" "$WORK/ca/ca.crt" || exit 1
+		trap ff_stop_server EXIT
+		echo "profile: $dir/profile (careid added with modutil); server: https://127.0.0.1:$FF_PORT"
+		cat >"$dir/plan.json" <<-EOF
+			[
+			 {"do": "present", "token": "$UUID", "expect": true, "wait": 10, "fatal": true,
+			  "name": "Firefox sees token $UUID"},
+			 {"do": "prompt", "answers": ["$DEMO_USER_PIN"]},
+			 {"do": "login", "token": "$UUID", "expect": "ok", "prompts": 1,
+			  "name": "Firefox logs in with the demo passcode"},
+			 {"do": "visit", "url": "https://127.0.0.1:$FF_PORT/", "expect": "CN=$UUID",
+			  "name": "the page shows CN=$UUID"}
+			]
+		EOF
+		timeout -k 10 150 python3 "$REPO/tests/browser/ffdrive.py" --firefox "$FF_FIREFOX" \
+			--profile "$dir/profile" --plan "$dir/plan.json" --log "$dir/firefox.log" --timeout 120 &&
+			echo "server: $(grep -m1 "client CN=" "$dir/server.log")"
+	) || status=$?
+	if [[ $status -eq 0 ]]; then
+		PASSED+=("$name")
+	else
+		FAILED+=("$name")
+		summary
+		exit 1
+	fi
+}
+
 verify_with_openssl() {
 	openssl x509 -in "$WORK/auth.pem" -noout -pubkey >"$WORK/cert-pub.pem" &&
 		openssl dgst -sha256 -verify "$WORK/cert-pub.pem" -signature "$WORK/data.sig" "$WORK/data.txt"
@@ -301,6 +356,7 @@ main() {
 	step "sign data on the token (SHA256-RSA-PKCS)" sign_on_token
 	step "openssl verifies the signature with the certificate's public key" verify_with_openssl
 	card_demo
+	firefox_demo
 
 	summary
 }
