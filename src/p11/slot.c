@@ -1,7 +1,7 @@
 /* The slot table: scans, removal, and the slot entry points.
  *
  * Providers report places (a soft-token file, the free soft place, a card
- * reader); each place gets a slot whose id is its index in the table.
+ * reader); each place gets a slot (see new_slot_id for its number).
  * A place keeps its id for the life of the module and slots are never
  * removed: a place that stops being reported keeps its slot, which then
  * reports no token.  Presence is compared scan to scan per slot, which is
@@ -68,9 +68,11 @@ CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out)
 		return CKR_HOST_MEMORY;
 
 	cid_mutex_lock(cid_m.slots_lock);
-	if (id < cid_m.nslots) {
-		*out = cid_m.slots[id];
-		rv = CKR_OK;
+	for (size_t i = 0; i < cid_m.nslots && rv != CKR_OK; i++) {
+		if (cid_m.slots[i]->id == id) {
+			*out = cid_m.slots[i];
+			rv = CKR_OK;
+		}
 	}
 	cid_mutex_unlock(cid_m.slots_lock);
 	return rv;
@@ -125,6 +127,47 @@ CK_RV cid_slot_token(cid_slot *slot, cid_token **out)
 	return CKR_OK;
 }
 
+/* Slot ids.  Readers are numbered from 0 in the order they appear, so
+ * that the first reader is slot 0, as people expect of readers.  Every
+ * other place has a key that is the same in every load of the module (a
+ * soft token's file name; the free soft place's fixed name), and its id is
+ * derived from that key: a script's `--slot N` finds the same soft token
+ * the next day, after other tokens were added, and the free slot keeps its
+ * number too.  A token made in the free slot stays in that slot until
+ * C_Finalize; from the next load on it has the id of its own file name, as
+ * SoftHSM2's tokens are "reassigned" once.  Derived ids stay below 2^31
+ * (some clients hold slot ids in an int) and above every reader number; a
+ * collision, rare among 1.8 thousand million values, takes the next free
+ * id. */
+#define DERIVED_ID_BASE 0x10000000UL
+#define DERIVED_ID_SPAN 0x70000000UL
+
+static bool id_taken(CK_SLOT_ID id)
+{
+	for (size_t i = 0; i < cid_m.nslots; i++)
+		if (cid_m.slots[i]->id == id)
+			return true;
+	return false;
+}
+
+static CK_SLOT_ID new_slot_id(const cid_place *place)
+{
+	uint32_t h = 2166136261u; /* FNV-1a: stable across builds and hosts */
+	CK_SLOT_ID id, n = 0;
+
+	if (place->hardware) {
+		for (size_t i = 0; i < cid_m.nslots; i++)
+			n += cid_m.slots[i]->hardware;
+		return n;
+	}
+	for (const char *c = place->key; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 16777619u;
+	id = DERIVED_ID_BASE + h % DERIVED_ID_SPAN;
+	while (id_taken(id))
+		id = DERIVED_ID_BASE + (id - DERIVED_ID_BASE + 1) % DERIVED_ID_SPAN;
+	return id;
+}
+
 static CK_RV append_slot(cid_provider *prov, const cid_place *place)
 {
 	slot_entry *e = calloc(1, sizeof(*e));
@@ -142,7 +185,7 @@ static CK_RV append_slot(cid_provider *prov, const cid_place *place)
 		return CKR_HOST_MEMORY;
 	}
 	cid_m.slots = grown;
-	e->s.id = cid_m.nslots;
+	e->s.id = new_slot_id(place);
 	e->s.prov = prov;
 	cid_pad(e->s.description, sizeof(e->s.description), place->description);
 	e->s.removable = place->removable;

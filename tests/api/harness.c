@@ -160,6 +160,26 @@ CK_SLOT_ID th_free_slot(th_env *env)
 	return found;
 }
 
+CK_SLOT_ID th_slot_of(th_env *env, const char *label)
+{
+	CK_ULONG n;
+	CK_SLOT_ID *list = slots(env, &n), found = (CK_SLOT_ID)-1;
+	CK_UTF8CHAR lab[32];
+
+	th_pad(lab, sizeof(lab), label);
+	for (CK_ULONG i = 0; i < n && found == (CK_SLOT_ID)-1; i++) {
+		CK_TOKEN_INFO ti;
+
+		if (env->f->C_GetTokenInfo(list[i], &ti) == CKR_OK && (ti.flags & CKF_TOKEN_INITIALIZED) &&
+		    memcmp(ti.label, lab, sizeof(lab)) == 0)
+			found = list[i];
+	}
+	free(list);
+	if (found == (CK_SLOT_ID)-1)
+		fail_msg("no token labelled %s", label);
+	return found;
+}
+
 CK_SLOT_ID th_new_token_no_user(th_env *env, const char *label)
 {
 	CK_SLOT_ID slot = th_free_slot(env);

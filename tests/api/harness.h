@@ -41,6 +41,10 @@ CK_SLOT_ID th_free_slot(th_env *env);
 CK_SLOT_ID th_new_token(th_env *env, const char *label);
 /* The same, leaving the user passcode unset. */
 CK_SLOT_ID th_new_token_no_user(th_env *env, const char *label);
+/* The slot holding the token labelled label (fails the test if none).
+ * A token made in the free slot moves to a slot of its own at the next
+ * C_Initialize, so tests that initialise again look it up by label. */
+CK_SLOT_ID th_slot_of(th_env *env, const char *label);
 /* Opens a R/W session on slot and logs the user in with TH_USER_PIN. */
 CK_SESSION_HANDLE th_user_session(th_env *env, CK_SLOT_ID slot);
 /* Finds exactly one object matching the template (fails the test otherwise). */

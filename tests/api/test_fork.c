@@ -120,7 +120,12 @@ static void child_forks_again(th_env *env, CK_SLOT_ID slot)
 
 static CK_SESSION_HANDLE parent_setup(th_env *env, CK_SLOT_ID *slot)
 {
-	*slot = th_new_token(env, "forked");
+	th_new_token(env, "forked");
+	/* Initialised again, the token sits in the slot of its own id, the
+	 * one every later C_Initialize (the children's too) gives it. */
+	CK(env->f->C_Finalize(NULL));
+	CK(env->f->C_Initialize(NULL));
+	*slot = th_slot_of(env, "forked");
 	return th_user_session(env, *slot);
 }
 

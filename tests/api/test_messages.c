@@ -331,6 +331,7 @@ static void test_stderr_and_no_function_names(void **state)
 	unsetenv("CAREID_LOG_FILE");
 	setenv("CAREID_LOG", "info", 1);
 	CK(f->env->f->C_Initialize(NULL));
+	f->slot = th_slot_of(f->env, LABEL);
 	CK(f->env->f->C_OpenSession(f->slot, RW, NULL, NULL, &s));
 	assert_int_equal(f->env->f->C_Login(s, CKU_USER, PIN(WRONG)), CKR_PIN_INCORRECT);
 	assert_int_equal(f->env->f->C_Login(s, CKU_USER, PIN("12345")), CKR_PIN_INCORRECT);

@@ -200,6 +200,7 @@ static void test_finalize_ends_sessions(void **state)
 	CK(env->f->C_Initialize(NULL));
 	assert_int_equal(env->f->C_GetSessionInfo(s, &si), CKR_SESSION_HANDLE_INVALID);
 	/* The login did not survive either. */
+	slot = th_slot_of(env, "finalize");
 	CK(env->f->C_OpenSession(slot, CKF_SERIAL_SESSION, NULL, NULL, &s));
 	CK(env->f->C_GetSessionInfo(s, &si));
 	assert_int_equal(si.state, CKS_RO_PUBLIC_SESSION);

@@ -347,7 +347,13 @@ static void test_token_from_other_process(void **state)
 	CK(env->f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &ev, NULL));
 	CK(env->f->C_GetSlotList(CK_FALSE, NULL, &n1));
 	assert_int_equal(n1, n0 + 1);
-	assert_int_equal(ev, n0); /* the next id */
+	/* The event names the slot of the other process's token. */
+	CK_TOKEN_INFO ti;
+	CK_UTF8CHAR theirs[32];
+
+	th_pad(theirs, sizeof(theirs), "theirs");
+	CK(env->f->C_GetTokenInfo(ev, &ti));
+	assert_memory_equal(ti.label, theirs, sizeof(theirs));
 	assert_int_equal(env->f->C_WaitForSlotEvent(CKF_DONT_BLOCK, &ev, NULL), CKR_NO_EVENT);
 }
 
@@ -406,6 +412,37 @@ static void test_wait_ended_by_finalize(void **state)
 	th_free_slot(env);
 }
 
+/* A soft token's slot id is its own, not its place in a list: tokens added
+ * later (whatever their serials) leave it where it was, load after load,
+ * and the free slot keeps its id too. */
+static void test_ids_across_loads(void **state)
+{
+	th_env *env = TH_ENV(state);
+	CK_SLOT_ID first, free0, again[8];
+	char label[16];
+
+	th_new_token(env, "first");
+	CK(env->f->C_Finalize(NULL));
+	CK(env->f->C_Initialize(NULL));
+	first = th_slot_of(env, "first");
+	free0 = th_free_slot(env);
+	for (int i = 0; i < 8; i++) {
+		snprintf(label, sizeof(label), "later%d", i);
+		th_new_token(env, label);
+		CK(env->f->C_Finalize(NULL));
+		CK(env->f->C_Initialize(NULL));
+		assert_int_equal(first, th_slot_of(env, "first"));
+		assert_int_equal(free0, th_free_slot(env));
+		again[i] = th_slot_of(env, label);
+		for (int j = 0; j < i; j++) {
+			snprintf(label, sizeof(label), "later%d", j);
+			assert_int_equal(again[j], th_slot_of(env, label));
+		}
+	}
+	/* Ids stay clear of reader numbers and fit in an int. */
+	assert_true(first >= 0x10000000UL && first < 0x80000000UL);
+}
+
 #define T(t) cmocka_unit_test_setup_teardown(t, th_setup, th_teardown)
 
 int main(void)
@@ -414,6 +451,7 @@ int main(void)
 		T(test_free_slot),
 		T(test_init_token_in_place),
 		T(test_ids_stable),
+		T(test_ids_across_loads),
 		T(test_slot_list_two_calls),
 		T(test_bad_slot_ids),
 		T(test_init_token_refusals),

@@ -72,7 +72,7 @@ static void test_soft_token_in_sqlite_host(void **state)
 	CK(env->f->C_Sign(s, (CK_BYTE_PTR)"data", 4, sig, &siglen));
 	CK(env->f->C_Finalize(NULL));
 	CK(env->f->C_Initialize(NULL));
-	s = th_user_session(env, slot);
+	s = th_user_session(env, th_slot_of(env, "sqlite-host"));
 	priv = th_find_one(env, s, find, 1);
 	CK(env->f->C_SignInit(s, &m, priv));
 	siglen = sizeof(sig);
