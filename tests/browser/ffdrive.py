@@ -337,20 +337,35 @@ class Driver:
         try:
             self.start()
         except Exception as e:  # Firefox did not come up: one failure, then stop.
+            time.sleep(1)
+            code = self.proc.poll() if self.proc else None
+            how = ""
+            if code is not None and code < 0:
+                how = f"; Firefox was killed by signal {-code} ({signal.Signals(-code).name})"
+            elif code is not None:
+                how = f"; Firefox exited with status {code}"
             self.result(False, "Firefox starts headless and answers over Marionette",
-                        f"{type(e).__name__}: {e}")
+                        f"{type(e).__name__}: {e}{how}")
             return
         self.result(True, "Firefox starts headless and answers over Marionette")
         for st in plan:
             fn = getattr(self, "step_" + st["do"])
+            gone = False
             try:
                 r = fn(st)
+            except MarionetteError as e:
+                r = (False, str(e))
+            except (ConnectionError, OSError) as e:
+                # Firefox went away (or stopped answering): the rest of the
+                # plan cannot run.
+                r = (False, f"{type(e).__name__}: {e}; Firefox exit status {self.proc.poll()}")
+                gone = True
             except Exception as e:
                 r = (False, f"{type(e).__name__}: {e}")
             if r is None:
                 continue
             self.result(r[0], st.get("name", st["do"]), r[1])
-            if not r[0] and st.get("fatal"):
+            if gone or (not r[0] and st.get("fatal")):
                 break
 
 

@@ -94,6 +94,7 @@ else
 	printf 'module: %s\ncritical: yes\n' "$CAREID_MODULE" \
 		>"$IT_TMP/p11-kit/modules/careid-test.module"
 	if [[ $(id -u) == 0 ]]; then
+		# shellcheck disable=SC2016  # expanded by the inner sh
 		FF_WRAP=(unshare -m sh -c 'mount --bind "$0" /usr/share/p11-kit/modules && exec "$@"'
 			"$IT_TMP/p11-kit/modules")
 		P11KIT_VIEW="a private mount namespace over /usr/share/p11-kit/modules (root)"

@@ -147,7 +147,7 @@ ff_start_server() {
 	rm -f "$FF_DIR/server.port"
 	python3 "$FF_HERE/cn_server.py" --cert "$ca/server.crt" --key "$ca/server.key" \
 		"${cas[@]}" --port-file "$FF_DIR/server.port" --log "$FF_DIR/server.log" \
-		</dev/null >>"$FF_DIR/server.log" 2>&1 &
+		</dev/null >>"$FF_DIR/server.err" 2>&1 &
 	FF_SERVER_PID=$!
 	for ((t = 0; t < 100; t++)); do
 		[[ -s "$FF_DIR/server.port" ]] && break
