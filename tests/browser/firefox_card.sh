@@ -39,8 +39,6 @@ if [[ -z "${CAREID_RIG_DIR:-}" || -z "${CAREID_FF_IN_RIG:-}" ]]; then
 	exec bash "$here/../card/rig.sh" -- bash "$0" "$@"
 fi
 
-# shellcheck source=tests/card/lib.sh
-source "$here/../card/lib.sh"
 it_need pkcs11-tool
 it_setup
 FF_DIR=$IT_TMP
