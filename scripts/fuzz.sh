@@ -17,13 +17,15 @@
 # target; the input is kept as build-fuzz/fuzz-artifacts/NAME-crash-...
 # (reproduce: build-fuzz/tests/fuzz/fuzz_NAME FILE).
 #
+# CAREID_FUZZ_BUILD names another build directory than build-fuzz/.
+#
 # Prints a line per target with its executions and result, then
 # "N passed, N failed"; exits non-zero when a target failed, 77 (SKIP)
 # when clang or its libFuzzer runtime is missing.
 set -u
 
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD="$REPO/build-fuzz"
+BUILD=${CAREID_FUZZ_BUILD:-$REPO/build-fuzz}
 ALL_TARGETS=(tlv apdu piv x509 compressed config store)
 FUZZ_TIME=${CAREID_FUZZ_TIME:-15}
 FUZZ_RUNS=${CAREID_FUZZ_RUNS:-10000000}
@@ -129,6 +131,9 @@ run_target() {
 	secs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -n 1)
 	if [[ -z "$runs" ]]; then
 		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -n 1)
+	fi
+	if [[ -z "$runs" ]]; then
+		runs=$(sed -n 's/^#\([0-9][0-9]*\)[[:space:]].*/\1/p' "$log" | tail -n 1)
 	fi
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	if ((status != 0)) || [[ -n "$crash" ]]; then

@@ -164,6 +164,9 @@ def main():
     write("apdu", "extended", bytes([0xF5, 5, 0, 0]) + responses(tlv(0x53, container) + ok))
     # 0x44: no capacity to spare (byte 3), a PIN status.
     write("apdu", "pin-tries", bytes([0x40, 0, 0, 8]) + responses(b"\x63\xc2"))
+    # No data at all (a GET VERSION): once undefined behaviour in apdu.c,
+    # which offset the NULL data pointer.
+    write("apdu", "no-data-command", bytes([0xF0, 0, 0, 0]) + responses(b"\x05\x04\x03" + ok))
     write("apdu", "transport-error", bytes([0xF4, 5, 0, 0]) + responses(b"\x61\x00") + b"\xff\x01")
 
     # PIV: mode, parameter, then the object or the card's answers.
