@@ -3,7 +3,6 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/objects.h>
 #include <openssl/x509.h>
@@ -142,55 +141,84 @@ CK_RV cid_x509_attrs(const uint8_t *der, size_t len, cid_attrs *out)
 	return rv;
 }
 
-static CK_RV ec_params(cid_attrs *out, const EVP_PKEY *pk)
+/* An EC key straight from the SubjectPublicKeyInfo: the curve's OID and
+ * the point as the certificate encodes it.  Decoding the key instead would
+ * go through whatever EC method the host's ENGINE installed (the libp11
+ * engine's hands the point back compressed), so the bytes are read as they
+ * are.  Only uncompressed points, which every PIV card writes. */
+static CK_RV ec_from_spki(X509 *x, cid_attrs *out)
 {
-	char group[64];
-	uint8_t *der = NULL;
-	int nid, len;
+	const ASN1_OBJECT *alg = NULL, *curve;
+	const X509_ALGOR *algor = NULL;
+	const unsigned char *pt = NULL;
+	const void *pval = NULL;
+	const cid_curve_info *ci;
+	uint8_t *der = NULL, *os = NULL;
+	size_t oslen = 0;
+	int ptlen = 0, ptype = 0, nid, len;
+	CK_RV rv;
 
-	if (EVP_PKEY_get_utf8_string_param(pk, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) != 1) {
-		ERR_clear_error();
+	if (!X509_PUBKEY_get0_param((ASN1_OBJECT **)&alg, &pt, &ptlen, (X509_ALGOR **)&algor,
+	                            X509_get_X509_PUBKEY(x)) || algor == NULL)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
-	}
-	nid = OBJ_txt2nid(group);
-	if (nid != NID_X9_62_prime256v1 && nid != NID_secp384r1) {
-		CID_INFO("certificate key on curve %s, which careid does not support", group);
+	X509_ALGOR_get0(&alg, &ptype, &pval, algor);
+	if (ptype != V_ASN1_OBJECT || pval == NULL) {
+		CID_INFO("certificate EC key without a named curve");
 		return CKR_CURVE_NOT_SUPPORTED;
 	}
-	len = i2d_ASN1_OBJECT(OBJ_nid2obj(nid), &der);
-	return set_der(out, CKA_EC_PARAMS, len, der);
+	curve = pval;
+	nid = OBJ_obj2nid(curve);
+	ci = cid_curve_get(nid == NID_X9_62_prime256v1 ? CID_CURVE_P256
+	                   : nid == NID_secp384r1      ? CID_CURVE_P384
+	                                               : CID_CURVE_NONE);
+	if (ci == NULL) {
+		CID_INFO("certificate key on a curve careid does not support");
+		return CKR_CURVE_NOT_SUPPORTED;
+	}
+	if (pt == NULL || ptlen != (int)(1 + 2 * ci->fb) || pt[0] != 0x04) {
+		CID_INFO("certificate EC point is not an uncompressed %s point (%d bytes)", ci->group, ptlen);
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	len = i2d_ASN1_OBJECT(curve, &der);
+	rv = set_der(out, CKA_EC_PARAMS, len, der);
+	if (rv == CKR_OK)
+		rv = cid_der_octet(pt, (size_t)ptlen, &os, &oslen);
+	if (rv == CKR_OK)
+		rv = cid_attrs_set(out, CKA_EC_POINT, os, (CK_ULONG)oslen);
+	free(os);
+	return rv;
 }
 
 CK_RV cid_x509_public_key(const uint8_t *der, size_t len, CK_KEY_TYPE *kt, cid_attrs *pub)
 {
-	X509 *x;
+	const ASN1_OBJECT *alg = NULL;
 	EVP_PKEY *pk;
+	X509 *x;
 	CK_RV rv;
 
 	if (kt == NULL || pub == NULL)
 		return CKR_ARGUMENTS_BAD;
 	if ((x = parse(der, len)) == NULL)
 		return CKR_ATTRIBUTE_VALUE_INVALID;
-	if ((pk = X509_get0_pubkey(x)) == NULL) {
-		ERR_clear_error();
+	if (!X509_PUBKEY_get0_param((ASN1_OBJECT **)&alg, NULL, NULL, NULL, X509_get_X509_PUBKEY(x))) {
 		X509_free(x);
-		CID_INFO("certificate public key unreadable");
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
-	switch (EVP_PKEY_get_base_id(pk)) {
-	case EVP_PKEY_RSA:
+	switch (OBJ_obj2nid(alg)) {
+	case NID_rsaEncryption:
 		*kt = CKK_RSA;
-		rv = cid_rsa_public_attrs(pk, pub);
+		pk = X509_get0_pubkey(x);
+		rv = pk != NULL ? cid_rsa_public_attrs(pk, pub) : CKR_ATTRIBUTE_VALUE_INVALID;
 		break;
-	case EVP_PKEY_EC:
+	case NID_X9_62_id_ecPublicKey:
 		*kt = CKK_EC;
-		rv = ec_params(pub, pk);
-		if (rv == CKR_OK)
-			rv = cid_pkey_point_attr(pk, false, pub);
+		rv = ec_from_spki(x, pub);
 		break;
 	default:
 		rv = CKR_KEY_TYPE_INCONSISTENT;
 	}
+	if (rv != CKR_OK)
+		ERR_clear_error();
 	X509_free(x);
 	return rv;
 }

@@ -52,7 +52,12 @@ void cid_pad(void *dst, size_t n, const char *src)
 
 /* ---- table ------------------------------------------------------------ */
 
-static CK_RV rescan(void);
+static CK_RV rescan_some(cid_provider *only);
+
+static CK_RV rescan(void)
+{
+	return rescan_some(NULL);
+}
 
 CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out)
 {
@@ -302,7 +307,8 @@ void cid_slot_forget_lost(cid_slot *slot)
 		forget_token(slot);
 }
 
-static CK_RV rescan(void)
+/* Scans one provider (only, when not NULL) or all of them. */
+static CK_RV rescan_some(cid_provider *only)
 {
 	cid_slot **gone;
 	size_t ngone = 0;
@@ -314,8 +320,10 @@ static CK_RV rescan(void)
 		return CKR_HOST_MEMORY;
 	}
 	for (size_t i = 0; i < cid_m.nproviders; i++)
-		scan_provider(cid_m.providers[i], gone, &ngone);
-	scanned_once = true;
+		if (only == NULL || cid_m.providers[i] == only)
+			scan_provider(cid_m.providers[i], gone, &ngone);
+	if (only == NULL)
+		scanned_once = true;
 	cid_mutex_unlock(cid_m.slots_lock);
 
 	for (size_t i = 0; i < ngone; i++)
@@ -475,6 +483,12 @@ CK_RV C_GetSlotInfo(CK_SLOT_ID slotID, CK_SLOT_INFO_PTR pInfo)
 		rv = cid_slot_get(slotID, &slot);
 	if (rv != CKR_OK)
 		return rv;
+	/* A reader's presence flag must be true now, not as of the last slot
+	 * list: NSS polls C_GetSlotInfo, never C_GetSlotList, to learn that a
+	 * card was pulled or put back, and re-opens sessions only on a
+	 * present slot.  One reader status query, for card readers only. */
+	if (slot->removable && rescan_some(slot->prov) != CKR_OK)
+		return CKR_HOST_MEMORY;
 
 	memset(pInfo, 0, sizeof(*pInfo));
 	memcpy(pInfo->slotDescription, slot->description, sizeof(pInfo->slotDescription));
