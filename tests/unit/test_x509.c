@@ -10,7 +10,9 @@
 #include <string.h>
 #include <cmocka.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
+#include <openssl/rsa.h>
 #include <openssl/evp.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
@@ -46,7 +48,8 @@ static uint8_t *make_cert(EVP_PKEY *pk, bool with_aki, int *len)
 		assert_int_equal(1, X509_add1_ext_i2d(x, NID_authority_key_identifier, ak, 0, X509V3_ADD_DEFAULT));
 		AUTHORITY_KEYID_free(ak);
 	}
-	assert_true(X509_sign(x, pk, EVP_sha256()) > 0);
+	/* Ed25519 signs without a separate digest. */
+	assert_true(X509_sign(x, pk, EVP_PKEY_get_base_id(pk) == EVP_PKEY_ED25519 ? NULL : EVP_sha256()) > 0);
 	*len = i2d_X509(x, &der);
 	assert_true(*len > 0);
 	X509_free(x);
@@ -141,9 +144,95 @@ static void x509_parse(void **state)
 	EVP_PKEY_free(pk);
 }
 
+static const uint8_t OID_P256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+static const uint8_t OID_P384[] = { 0x06, 0x05, 0x2b, 0x81, 0x04, 0x00, 0x22 };
+
+/* CKA_EC_POINT is the certificate's own point, uncompressed, in an OCTET
+ * STRING; CKA_EC_PARAMS the named curve's OID. */
+static void check_ec(EVP_PKEY *pk, const uint8_t *oid, size_t oidlen)
+{
+	cid_attrs a = CID_ATTRS_INIT;
+	uint8_t pt[100];
+	size_t ptlen = 0;
+	CK_KEY_TYPE kt = 0;
+	int len;
+	uint8_t *der = make_cert(pk, false, &len);
+	const CK_ATTRIBUTE *at;
+
+	assert_int_equal(CKR_OK, cid_x509_public_key(der, (size_t)len, &kt, &a));
+	assert_int_equal(CKK_EC, kt);
+	assert_attr(&a, CKA_EC_PARAMS, oid, oidlen);
+	assert_int_equal(1, EVP_PKEY_get_octet_string_param(pk, OSSL_PKEY_PARAM_PUB_KEY, pt, sizeof(pt), &ptlen));
+	at = cid_attrs_get(&a, CKA_EC_POINT);
+	assert_non_null(at);
+	assert_int_equal(ptlen + 2, at->ulValueLen);
+	assert_int_equal(0x04, ((uint8_t *)at->pValue)[0]);
+	assert_int_equal(ptlen, ((uint8_t *)at->pValue)[1]);
+	assert_memory_equal(pt, (uint8_t *)at->pValue + 2, ptlen);
+	cid_attrs_clear(&a);
+	OPENSSL_free(der);
+}
+
+static void x509_public_key_and_cn(void **state)
+{
+	EVP_PKEY *p256 = EVP_EC_gen("P-256"), *p384 = EVP_EC_gen("P-384");
+	EVP_PKEY *rsa = EVP_RSA_gen(2048), *ed = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+	cid_attrs a = CID_ATTRS_INIT;
+	CK_KEY_TYPE kt = 0;
+	BIGNUM *n = NULL;
+	uint8_t nb[256], *der;
+	char cn[32];
+	int len;
+
+	(void)state;
+	assert_non_null(p256);
+	assert_non_null(p384);
+	assert_non_null(rsa);
+	assert_non_null(ed);
+	check_ec(p256, OID_P256, sizeof(OID_P256));
+	check_ec(p384, OID_P384, sizeof(OID_P384));
+
+	der = make_cert(rsa, false, &len);
+	assert_int_equal(CKR_OK, cid_x509_public_key(der, (size_t)len, &kt, &a));
+	assert_int_equal(CKK_RSA, kt);
+	assert_int_equal(1, EVP_PKEY_get_bn_param(rsa, OSSL_PKEY_PARAM_RSA_N, &n));
+	assert_int_equal(256, BN_bn2bin(n, nb));
+	assert_attr(&a, CKA_MODULUS, nb, 256);
+	assert_attr(&a, CKA_PUBLIC_EXPONENT, "\x01\x00\x01", 3);
+	cid_attrs_clear(&a);
+	BN_free(n);
+	assert_true(cid_x509_subject_cn(der, (size_t)len, cn, sizeof(cn)));
+	assert_string_equal("careid subject", cn);
+	/* A CN that does not fit is no CN. */
+	assert_false(cid_x509_subject_cn(der, (size_t)len, cn, 8));
+	assert_string_equal("", cn);
+	assert_false(cid_x509_subject_cn(der, 10, cn, sizeof(cn)));
+	OPENSSL_free(der);
+
+	/* Keys careid does not use, and a damaged certificate. */
+	der = make_cert(ed, false, &len);
+	assert_int_equal(CKR_KEY_TYPE_INCONSISTENT, cid_x509_public_key(der, (size_t)len, &kt, &a));
+	OPENSSL_free(der);
+	assert_int_equal(CKR_ARGUMENTS_BAD, cid_x509_public_key(der, (size_t)len, NULL, &a));
+
+	/* A compressed point, which no PIV card writes, is refused rather
+	 * than stored in a form PKCS#11 clients do not expect. */
+	assert_int_equal(1, EVP_PKEY_set_utf8_string_param(p256, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+	                                                   "compressed"));
+	der = make_cert(p256, false, &len);
+	assert_int_equal(CKR_ATTRIBUTE_VALUE_INVALID, cid_x509_public_key(der, (size_t)len, &kt, &a));
+	assert_int_equal(0, a.n);
+	OPENSSL_free(der);
+	EVP_PKEY_free(p256);
+	EVP_PKEY_free(p384);
+	EVP_PKEY_free(rsa);
+	EVP_PKEY_free(ed);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(x509_public_key_and_cn),
 		cmocka_unit_test(x509_parse),
 	};
 
