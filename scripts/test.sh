@@ -4,12 +4,17 @@
 #   scripts/test.sh               all passes below
 #   scripts/test.sh --no-asan     skip the sanitizer pass
 #   scripts/test.sh --no-valgrind skip the valgrind pass
+#   scripts/test.sh --no-fuzz     skip the fuzzing pass
 #
 # Passes:
 #   1. build/       default build (debugoptimized); every suite:
-#                   unit, api, interop (pkcs11-tool, OpenSSL engine,
-#                   GnuTLS p11tool driving the built module) and card
-#                   (a private pcscd with the virtual card: careid's
+#                   unit, api, guest (hosts that bring their own SQLite,
+#                   route OpenSSL back into careid, watch exit handlers;
+#                   the symbol table), interop (pkcs11-tool, OpenSSL
+#                   engine and provider, GnuTLS p11tool, NSS driving the
+#                   built module), remote (the same through p11-kit's
+#                   RPC), browser (headless Firefox, TLS client login) and
+#                   card (a private pcscd with the virtual card: careid's
 #                   module, OpenSC, ykcs11, protocol fuzzing, APDU counts;
 #                   these need root and report SKIP without it).
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build.
@@ -22,9 +27,11 @@
 #                   left out there: it hangs at exit under a preloaded
 #                   libasan, with any module.  The careid card test
 #                   and the card fuzz pass run there too.
-#   3. valgrind     the unit suite (but test_crypto, slow there and covered
-#                   by pass 2) and two API tests of pass 1 under valgrind
-#                   (memcheck; definite leaks are errors).
+#   3. valgrind     the unit suite (but test_crypto*, slow there and
+#                   covered by pass 2) and two API tests of pass 1 under
+#                   valgrind (memcheck; definite leaks are errors).
+#   4. fuzzing      scripts/fuzz.sh: libFuzzer on careid's own parsers,
+#                   a short run per target (docs/fuzzing.md has the long one).
 #
 # Ends with a plain "N passed, N failed" line over everything that ran and
 # exits non-zero if anything failed.
@@ -33,6 +40,7 @@ set -euo pipefail
 REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 RUN_ASAN=1
 RUN_VALGRIND=1
+RUN_FUZZ=1
 DEFAULT_BUILD_OK=0
 TOTAL_PASSED=0
 TOTAL_FAILED=0
@@ -40,7 +48,7 @@ TOTAL_SKIPPED=0
 PASS_RESULTS=()
 
 usage() {
-	sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//'
+	sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 banner() {
@@ -120,7 +128,7 @@ pass_asan() {
 	banner "pass 2: build-asan/ (AddressSanitizer + UBSan)"
 	build_or_fail "build-asan/" "$dir" -Db_sanitize=address,undefined -Db_lundef=false || return 0
 
-	meson_pass "build-asan/ unit+api" "$dir" --suite unit --suite api
+	meson_pass "build-asan/ unit+api+guest" "$dir" --suite unit --suite api --suite guest
 
 	preload=""
 	for lib in libasan.so libubsan.so; do
@@ -172,12 +180,34 @@ pass_valgrind() {
 		"${names[@]}"
 }
 
+# The fuzzing pass: scripts/fuzz.sh ends with "N passed, N failed" and
+# exits 77 when clang's libFuzzer is not there.
+pass_fuzz() {
+	local log="$REPO/build-fuzz-test.log" status=0 line ok fail
+	banner "pass 4: fuzzing (scripts/fuzz.sh, short run)"
+	run_logged "$log" "$REPO/scripts/fuzz.sh" || status=$?
+	if ((status == 77)); then
+		PASS_RESULTS+=("$(printf '%-32s skipped (%s)' "fuzzing" "$(grep -m1 '^SKIP' "$log" || echo 'no fuzzer')")")
+		return 0
+	fi
+	line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+	ok=$(awk '{ print $1 }' <<<"${line:-0 passed}")
+	fail=$(awk '{ print $3 }' <<<"${line:-0 passed, 1 failed}")
+	if [[ -z "$line" || ($status -ne 0 && $fail -eq 0) ]]; then
+		fail=$((fail + 1))
+	fi
+	TOTAL_PASSED=$((TOTAL_PASSED + ok))
+	TOTAL_FAILED=$((TOTAL_FAILED + fail))
+	PASS_RESULTS+=("$(printf '%-32s %3d passed, %d failed' "fuzzing" "$ok" "$fail")")
+}
+
 main() {
 	local arg
 	for arg in "$@"; do
 		case $arg in
 		--no-asan) RUN_ASAN=0 ;;
 		--no-valgrind) RUN_VALGRIND=0 ;;
+		--no-fuzz) RUN_FUZZ=0 ;;
 		-h | --help) usage; exit 0 ;;
 		*) echo "unknown option: $arg" >&2; usage >&2; exit 2 ;;
 		esac
@@ -194,6 +224,9 @@ main() {
 	fi
 	if ((RUN_VALGRIND)); then
 		pass_valgrind
+	fi
+	if ((RUN_FUZZ)); then
+		pass_fuzz
 	fi
 
 	banner "summary ($((SECONDS - start)) s)"
