@@ -121,11 +121,26 @@ static void cp_release(cid_provider *base)
 	free(p);
 }
 
+/* A card keeps RSA and P-256/P-384 keys (PIV has no Edwards curves) and
+ * runs their private-key operations itself: those mechanisms are the
+ * card's (CKF_HW), while digests and public-key operations run on the
+ * host. */
+static bool cp_mechanism(cid_provider *p, const cid_mech_desc *d, CK_MECHANISM_INFO *info)
+{
+	(void)p;
+	if (d->key_type == CKK_EC_EDWARDS)
+		return false;
+	if (d->flags & (CKF_SIGN | CKF_DECRYPT | CKF_DERIVE | CKF_GENERATE_KEY_PAIR))
+		info->flags |= CKF_HW;
+	return true;
+}
+
 static const struct cid_provider_ops card_provider_ops = {
 	.name = "pcsc",
 	.scan = cp_scan,
 	.open = cp_open,
 	.create = NULL,   /* cards are issued elsewhere: no place creates one */
+	.mechanism = cp_mechanism,
 	.release = cp_release,
 };
 

@@ -285,7 +285,8 @@ static CK_RV key_common(const card_key *k, CK_OBJECT_CLASS cls, cid_attrs *a)
 	if (rv == CKR_OK)
 		rv = cid_attrs_set(a, CKA_END_DATE, NULL, 0);
 	if (rv == CKR_OK)
-		rv = cid_attrs_set_bool(a, CKA_DERIVE, cls == CKO_PRIVATE_KEY && k->kt == CKK_EC);
+		/* Both halves of an EC pair say so (ECDH runs on the private one). */
+		rv = cid_attrs_set_bool(a, CKA_DERIVE, k->kt == CKK_EC);
 	for (size_t i = 0; rv == CKR_OK && i < k->pub.n; i++)
 		rv = cid_attrs_set(a, k->pub.v[i].type, k->pub.v[i].pValue, k->pub.v[i].ulValueLen);
 	if (rv == CKR_OK && k->kt == CKK_RSA)

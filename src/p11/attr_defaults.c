@@ -121,7 +121,8 @@ static CK_RV key_usage(CK_OBJECT_CLASS cls, CK_KEY_TYPE kt, cid_attrs *a)
 
 	if (cls == CKO_PUBLIC_KEY) {
 		d[n++] = (dflt){ CKA_ENCRYPT, CID_AK_BOOL, rsa };
-		d[n++] = (dflt){ CKA_DERIVE, CID_AK_BOOL, false };
+		/* As its private half, so that the two halves of a pair agree. */
+		d[n++] = (dflt){ CKA_DERIVE, CID_AK_BOOL, ec };
 	} else if (cls == CKO_PRIVATE_KEY) {
 		d[n++] = (dflt){ CKA_DECRYPT, CID_AK_BOOL, rsa };
 		d[n++] = (dflt){ CKA_DERIVE, CID_AK_BOOL, ec };

@@ -58,7 +58,9 @@ static CK_RV token_info_locked(cid_slot *slot, CK_TOKEN_INFO *ti)
 	memcpy(ti->manufacturerID, st.manufacturer, sizeof(ti->manufacturerID));
 	memcpy(ti->model, st.model, sizeof(ti->model));
 	memcpy(ti->serialNumber, st.serial, sizeof(ti->serialNumber));
-	ti->flags = st.flags;
+	/* C_GenerateRandom works on every token (the host's generator when
+	 * the token has none), so every token says so. */
+	ti->flags = st.flags | CKF_RNG;
 	ti->ulMinPinLen = st.min_pin_len;
 	ti->ulMaxPinLen = st.max_pin_len;
 	ti->hardwareVersion = st.hw_version;
@@ -176,59 +178,75 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 
 /* ---- mechanisms -------------------------------------------------------- */
 
-static CK_RV present_slot(CK_SLOT_ID id)
+static CK_RV present_slot(CK_SLOT_ID id, cid_slot **out)
 {
-	cid_slot *slot;
-	CK_RV rv = cid_slot_get(id, &slot);
+	CK_RV rv = cid_slot_get(id, out);
 
-	if (rv == CKR_OK && !cid_slot_present(slot))
+	if (rv == CKR_OK && !cid_slot_present(*out))
 		rv = CKR_TOKEN_NOT_PRESENT;
 	return rv;
+}
+
+/* The slot's own answer for mechanism d: what its kind of token does. */
+static bool slot_mechanism(cid_slot *slot, const cid_mech_desc *d, CK_MECHANISM_INFO *info)
+{
+	info->ulMinKeySize = d->min_bits;
+	info->ulMaxKeySize = d->max_bits;
+	info->flags = d->flags;
+	return slot->prov->ops->mechanism == NULL || slot->prov->ops->mechanism(slot->prov, d, info);
 }
 
 CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,
                          CK_ULONG_PTR pulCount)
 {
 	const cid_mech_desc *d;
-	size_t n;
+	CK_MECHANISM_INFO info;
+	cid_slot *slot;
+	size_t n, k = 0;
 	CK_RV rv;
 
 	rv = cid_enter();
 	if (rv == CKR_OK && pulCount == NULL)
 		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
-		rv = present_slot(slotID);
+		rv = present_slot(slotID, &slot);
 	if (rv != CKR_OK)
 		return rv;
 
 	d = cid_mech_list(&n);
-	if (pMechanismList != NULL && *pulCount < n)
+	for (size_t i = 0; i < n; i++) {
+		if (!slot_mechanism(slot, &d[i], &info))
+			continue;
+		if (pMechanismList != NULL && k < *pulCount)
+			pMechanismList[k] = d[i].type;
+		k++;
+	}
+	if (pMechanismList != NULL && *pulCount < k)
 		rv = CKR_BUFFER_TOO_SMALL;
-	else if (pMechanismList != NULL)
-		for (size_t i = 0; i < n; i++)
-			pMechanismList[i] = d[i].type;
-	*pulCount = n;
+	*pulCount = k;
 	return rv;
 }
 
 CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM_INFO_PTR pInfo)
 {
 	const cid_mech_desc *d;
+	CK_MECHANISM_INFO info;
+	cid_slot *slot;
 	CK_RV rv;
 
 	rv = cid_enter();
 	if (rv == CKR_OK && pInfo == NULL)
 		rv = CKR_ARGUMENTS_BAD;
 	if (rv == CKR_OK)
-		rv = present_slot(slotID);
+		rv = present_slot(slotID, &slot);
 	if (rv != CKR_OK)
 		return rv;
 
 	d = cid_mech_find(type);
-	if (d == NULL)
+	if (d == NULL || !slot_mechanism(slot, d, &info)) {
+		CID_DEBUG("slot %lu: no mechanism 0x%lx", (unsigned long)slotID, (unsigned long)type);
 		return CKR_MECHANISM_INVALID;
-	pInfo->ulMinKeySize = d->min_bits;
-	pInfo->ulMaxKeySize = d->max_bits;
-	pInfo->flags = d->flags;
+	}
+	*pInfo = info;
 	return CKR_OK;
 }

@@ -28,9 +28,10 @@ typedef struct cid_token_status {
 	CK_UTF8CHAR manufacturer[32];
 	CK_UTF8CHAR model[16];
 	CK_CHAR serial[16];
-	/* CKF_TOKEN_INITIALIZED, CKF_USER_PIN_INITIALIZED, CKF_RNG,
+	/* CKF_TOKEN_INITIALIZED, CKF_USER_PIN_INITIALIZED,
 	 * CKF_LOGIN_REQUIRED, CKF_WRITE_PROTECTED, and the exact PIN state
-	 * flags (COUNT_LOW, FINAL_TRY, LOCKED, TO_BE_CHANGED, user and SO). */
+	 * flags (COUNT_LOW, FINAL_TRY, LOCKED, TO_BE_CHANGED, user and SO).
+	 * The front adds CKF_RNG to every token: C_GenerateRandom is its. */
 	CK_FLAGS flags;
 	CK_ULONG min_pin_len, max_pin_len;
 	CK_VERSION hw_version, fw_version;
@@ -131,6 +132,11 @@ struct cid_provider_ops {
 	 * key of the place the token now lives in (allocated, caller frees). */
 	CK_RV (*create)(cid_provider *p, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
 	                const CK_UTF8CHAR label[32], char **new_key, cid_token **out);
+	/* Whether this provider's tokens offer the crypto layer's mechanism d,
+	 * and how: info arrives as d describes it, and the provider narrows
+	 * key sizes or flags and adds CKF_HW where the device does the work.
+	 * NULL: every mechanism, as the crypto layer describes it. */
+	bool (*mechanism)(cid_provider *p, const cid_mech_desc *d, CK_MECHANISM_INFO *info);
 	void (*release)(cid_provider *p);
 };
 

@@ -255,7 +255,11 @@ static void test_mechanisms(void **state)
 		CK(env->f->C_GetMechanismInfo(slot, list[i], &mi));
 		assert_true(mi.ulMinKeySize <= mi.ulMaxKeySize);
 		assert_true(mi.flags != 0);
+		/* A soft token is software: nothing of it is CKF_HW. */
+		assert_false(mi.flags & CKF_HW);
 	}
+	/* ... and it does Ed25519, which a card slot does not list. */
+	CK(env->f->C_GetMechanismInfo(slot, CKM_EDDSA, &mi));
 	free(list);
 	assert_int_equal(env->f->C_GetMechanismInfo(slot, CKM_VENDOR_DEFINED | 0x1234, &mi),
 	                 CKR_MECHANISM_INVALID);

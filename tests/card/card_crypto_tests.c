@@ -380,6 +380,10 @@ void test_ecdh_derive(void **state)
 	if (!offered(CKM_ECDH1_DERIVE, CKF_DERIVE))
 		fail_msg("CKM_ECDH1_DERIVE is not offered for derivation");
 	assert_true(attr_bool(s, priv, CKA_DERIVE));
+	/* The two halves of an EC key pair agree. */
+	assert_true(attr_bool(s, find_one(s, CKO_PUBLIC_KEY, 3), CKA_DERIVE));
+	assert_true(attr_bool(s, find_one(s, CKO_PUBLIC_KEY, 2), CKA_DERIVE));
+	assert_true(attr_bool(s, find_one(s, CKO_PRIVATE_KEY, 2), CKA_DERIVE));
 	assert_non_null(eph);
 	assert_int_equal(1, EVP_PKEY_get_octet_string_param(eph, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, point,
 	                                                    sizeof(point), &plen));

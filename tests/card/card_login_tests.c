@@ -48,6 +48,39 @@ void test_token_info(void **state)
 		fail_msg("token flags 0x%lx lack 0x%lx", ti.flags, must & ~ti.flags);
 	assert_false(ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH);
 	assert_int_equal(0, ti.flags & PIN_FLAGS);
+	/* C_GenerateRandom works on the card's sessions: the token says so. */
+	assert_true(ti.flags & CKF_RNG);
+}
+
+/* The card slot lists what the card does: no Edwards curves (PIV has
+ * none), the private-key operations marked as the card's own (CKF_HW), and
+ * digests, which the host computes, not. */
+void test_card_mechanisms(void **state)
+{
+	CK_MECHANISM_TYPE list[64];
+	CK_ULONG n = 0;
+	CK_MECHANISM_INFO mi;
+	bool ecdsa = false, rsa = false;
+
+	(void)state;
+	CK(F->C_GetMechanismList(card_g.slot, NULL, &n));
+	assert_true(n > 0 && n <= 64);
+	CK(F->C_GetMechanismList(card_g.slot, list, &n));
+	for (CK_ULONG i = 0; i < n; i++) {
+		if (list[i] == CKM_EDDSA || list[i] == CKM_EC_EDWARDS_KEY_PAIR_GEN)
+			fail_msg("card slot lists mechanism 0x%lx, which the card cannot do", list[i]);
+		ecdsa = ecdsa || list[i] == CKM_ECDSA;
+		rsa = rsa || list[i] == CKM_SHA256_RSA_PKCS;
+	}
+	assert_true(ecdsa && rsa);
+	assert_int_equal(CKR_MECHANISM_INVALID, F->C_GetMechanismInfo(card_g.slot, CKM_EDDSA, &mi));
+	CK(F->C_GetMechanismInfo(card_g.slot, CKM_ECDSA, &mi));
+	assert_true(mi.flags & CKF_HW);
+	assert_true(mi.flags & CKF_SIGN);
+	CK(F->C_GetMechanismInfo(card_g.slot, CKM_RSA_PKCS_KEY_PAIR_GEN, &mi));
+	assert_true(mi.flags & CKF_HW);
+	CK(F->C_GetMechanismInfo(card_g.slot, CKM_SHA256, &mi));
+	assert_false(mi.flags & CKF_HW);
 }
 
 void test_objects(void **state)

@@ -4,6 +4,7 @@
 #define CAREID_TESTS_CARD_LOGIN_TESTS_H
 
 void test_token_info(void **state);
+void test_card_mechanisms(void **state);
 void test_objects(void **state);
 void test_cold_listing(void **state);
 void test_login_user(void **state);

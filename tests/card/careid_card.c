@@ -19,6 +19,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_token_info, after_each),
+		cmocka_unit_test_teardown(test_card_mechanisms, after_each),
 		cmocka_unit_test_teardown(test_objects, after_each),
 		cmocka_unit_test_teardown(test_cold_listing, after_each),
 		cmocka_unit_test_teardown(test_login_user, after_each),
