@@ -6,7 +6,7 @@
 #define CAREID_CARD_CARD_H
 
 #include "card/io.h"
-#include "token/token.h"
+#include "backend/backend.h"
 
 /* The PC/SC provider: one place per reader (key: the reader name).  Costs
  * nothing until the first scan, and finds zero readers when pcscd is not

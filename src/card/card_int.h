@@ -10,7 +10,7 @@
 #include "card/io.h"
 #include "card/piv.h"
 #include "common/attrs.h"
-#include "token/token.h"
+#include "backend/backend.h"
 
 /* The four standard key slots, in CKA_ID order (01 9A ... 04 9E). */
 #define CARD_NKEYS 4

@@ -53,7 +53,7 @@
 #include "common/hmap.h"
 #include "common/lock.h"
 #include "crypto/crypto.h"
-#include "token/token.h"
+#include "backend/backend.h"
 
 #define CID_NO_USER ((CK_USER_TYPE)-1)
 

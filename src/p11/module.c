@@ -13,7 +13,7 @@
 
 #include "common/log.h"
 #include "p11/internal.h"
-#include "token/providers.h"
+#include "token/registry.h"
 
 cid_module cid_m;
 

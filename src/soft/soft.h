@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#include "token/token.h"
+#include "backend/backend.h"
 
 /* dir is created (0700) when missing.  kdf_cost is log2 of the scrypt cost
  * used for tokens created from now on. */

@@ -3,7 +3,7 @@
 #include "card/card.h"
 #include "common/log.h"
 #include "soft/soft.h"
-#include "token/providers.h"
+#include "token/registry.h"
 
 CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *count)
 {

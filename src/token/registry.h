@@ -1,12 +1,12 @@
 /* Builds the list of token providers from the configuration.  The only
  * place that knows which backends exist, so the front never does. */
-#ifndef CAREID_TOKEN_PROVIDERS_H
-#define CAREID_TOKEN_PROVIDERS_H
+#ifndef CAREID_TOKEN_REGISTRY_H
+#define CAREID_TOKEN_REGISTRY_H
 
 #include <stddef.h>
 
 #include "common/config.h"
-#include "token/token.h"
+#include "backend/backend.h"
 
 CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *count);
 /* Releases every provider.  In a forked child, pass abandon = true: the

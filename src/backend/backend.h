@@ -1,14 +1,15 @@
-/* The token backend interface: what the PKCS#11 front asks of a token,
- * whatever holds it (the soft token's database now, a card behind PC/SC
- * later).  The front never learns which kind it is talking to.
+/* The token backend interface: what a kind of token (the soft token's
+ * database, a card behind PC/SC) implements.  Backends sit below the token
+ * layer (src/token), which is the only caller of these operations; the
+ * front never learns which kind of token it is talking to.
  *
- * Ownership and threading: the front serialises calls on one token with
- * that token's own lock (one per slot, never a module-wide one), except
- * key_op, which may run concurrently on the same token for different
- * objects.  A backend keeps its authentication state itself (the soft
- * token keeps its unwrapped storage key; a card, its verified PIN). */
-#ifndef CAREID_TOKEN_TOKEN_H
-#define CAREID_TOKEN_TOKEN_H
+ * Threading: the token layer calls one token's operations one at a time
+ * (under the slot's lock, one per slot, never a module-wide one).  A
+ * backend keeps the authentication state its device needs (the soft token
+ * its unwrapped storage key; a card, its verified PIN); who is logged in
+ * is the token layer's to record. */
+#ifndef CAREID_BACKEND_BACKEND_H
+#define CAREID_BACKEND_BACKEND_H
 
 #include <stdbool.h>
 #include <stddef.h>
