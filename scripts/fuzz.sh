@@ -85,7 +85,7 @@ build() {
 	# The core library is compiled for coverage (fuzzer-no-link) so that
 	# libFuzzer sees careid's branches; undefined behaviour aborts rather
 	# than printing and going on, so it fails the run.
-	local opts=(-Dfuzzing=true -Db_sanitize=address,undefined -Db_lundef=false
+	local opts=(-Dfuzzing=true "-Db_sanitize=address,undefined" -Db_lundef=false
 		"-Dc_args=-fsanitize=fuzzer-no-link -fno-sanitize-recover=all"
 		-Dbuildtype=debugoptimized)
 	mkdir -p "$BUILD"
@@ -123,10 +123,13 @@ run_target() {
 	fi
 	# Seeds go second: libFuzzer adds what it finds to the first directory
 	# only, so the repository's corpus stays as committed.
-	ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
-	UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
-		"$exe" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
-		-artifact_prefix="$artifacts/$name-" "$work" "$seeds" >"$log" 2>&1 || status=$?
+	# The braces' redirection also takes bash's own "Aborted" line.
+	{
+		ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1} \
+		UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1} \
+			"$exe" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+			-artifact_prefix="$artifacts/$name-" "$work" "$seeds" >"$log" 2>&1
+	} 2>/dev/null || status=$?
 	runs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\1/p' "$log" | tail -n 1)
 	secs=$(sed -n 's/^Done \([0-9]*\) runs in \([0-9]*\) second.*/\2/p' "$log" | tail -n 1)
 	if [[ -z "$runs" ]]; then
@@ -137,7 +140,13 @@ run_target() {
 	fi
 	crash=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
 	if ((status != 0)) || [[ -n "$crash" ]]; then
-		fail "fuzz_$name: failed after ${runs:-?} executions (exit $status)${crash:+; input kept as ${crash#"$REPO"/}}" "$log"
+		# What went wrong and where, rather than the log's tail (the
+		# shadow-memory legend, the input's bytes).
+		grep -E -A 14 '==[0-9]+==ERROR|runtime error:|invariant broken|libFuzzer: (deadly|timeout|out-of-memory)' \
+			"$log" | head -n 24 >"$log.excerpt"
+		[[ -s "$log.excerpt" ]] || grep -v '^#[0-9]' "$log" | tail -n 24 >"$log.excerpt"
+		fail "fuzz_$name: failed after ${runs:-?} executions (exit $status)${crash:+; input kept as ${crash#"$REPO"/}}" "$log.excerpt"
+		echo "      (whole log: ${log#"$REPO"/})"
 		return
 	fi
 	if ((LONG)) && [[ "${runs:-0}" -lt "$FUZZ_RUNS" ]]; then
@@ -171,9 +180,9 @@ main() {
 	check_clang
 	if ((BUILD_IT)); then
 		if build; then
-			pass "build-fuzz: ${#TARGETS[@]} targets built with clang, ASan, UBSan and libFuzzer"
+			pass "${BUILD#"$REPO"/}: ${#TARGETS[@]} targets built with clang, ASan, UBSan and libFuzzer"
 		else
-			fail "build-fuzz: build failed (see ${BUILD#"$REPO"/}/fuzz-build.log)" "$BUILD/fuzz-build.log"
+			fail "${BUILD#"$REPO"/}: build failed (see ${BUILD#"$REPO"/}/fuzz-build.log)" "$BUILD/fuzz-build.log"
 			summary
 			exit 1
 		fi
