@@ -1,0 +1,294 @@
+/* The soft token's passcodes: tries, lockout, a killed check, change, unblock, re-init. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "policy/policy.h"
+#include "soft_fixture.h"
+
+/* ---- passcodes ---- */
+
+static void test_login_right_wrong(void **state)
+{
+	fx *f = *state;
+
+	make_token(f, true);
+	assert_int_equal(login(f->t, CKU_USER, "654321"), CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - 1);
+	assert_true(flags(f->t) & CKF_USER_PIN_COUNT_LOW);
+	assert_false(flags(f->t) & CKF_USER_PIN_FINAL_TRY);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_false(flags(f->t) & (CKF_USER_PIN_COUNT_LOW | CKF_USER_PIN_FINAL_TRY | CKF_USER_PIN_LOCKED));
+	/* Context-specific re-verification uses the same counter. */
+	assert_int_equal(login(f->t, CKU_CONTEXT_SPECIFIC, "111111"), CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - 1);
+	assert_int_equal(login(f->t, CKU_CONTEXT_SPECIFIC, USER_PIN), CKR_OK);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+}
+
+static void test_lockout_survives_restart(void **state)
+{
+	fx *f = *state;
+	CK_FLAGS fl;
+
+	make_token(f, true);
+	for (int i = 1; i < CID_POLICY_PIN_MAX_TRIES; i++) {
+		assert_int_equal(login(f->t, CKU_USER, "000000"), CKR_PIN_INCORRECT);
+		assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - i);
+	}
+	fl = flags(f->t);
+	assert_true(fl & CKF_USER_PIN_FINAL_TRY);
+	assert_true(fl & CKF_USER_PIN_COUNT_LOW);
+	/* The failure that uses the last try reports the lock itself. */
+	assert_int_equal(login(f->t, CKU_USER, "000000"), CKR_PIN_LOCKED);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), 0);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_PIN_LOCKED);
+	assert_int_equal(login(f->t, CKU_CONTEXT_SPECIFIC, USER_PIN), CKR_PIN_LOCKED);
+	assert_int_equal(flags(f->t) & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_FINAL_TRY), CKF_USER_PIN_LOCKED);
+
+	/* As after a process restart: a new connection to the same file. */
+	f->t->ops->release(f->t);
+	f->t = open_again(f);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_PIN_LOCKED);
+	assert_true(flags(f->t) & CKF_USER_PIN_LOCKED);
+	/* A malformed passcode on a locked token: still "locked" first. */
+	assert_int_equal(login(f->t, CKU_USER, "12"), CKR_PIN_LOCKED);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), 0);
+	/* The SO is unaffected. */
+	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_OK);
+}
+
+static void test_malformed_costs_nothing(void **state)
+{
+	fx *f = *state;
+	static const char *bad[] = { "12345", "123456789", "12345a", "abcdef", "12 345", "" };
+
+	make_token(f, true);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_equal(login(f->t, CKU_USER, bad[i]), CKR_PIN_INCORRECT);
+	assert_int_equal(f->t->ops->login(f->t, CKU_USER, NULL, 6), CKR_PIN_INCORRECT);
+	assert_int_equal(login(f->t, CKU_SO, "1"), CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_int_equal(raw_tries(f->path, "so_tries_left"), CID_POLICY_SO_PIN_MAX_TRIES);
+	assert_false(flags(f->t) & (CKF_USER_PIN_COUNT_LOW | CKF_SO_PIN_COUNT_LOW));
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+}
+
+/* The try is committed before the passcode is checked: a process killed
+ * in the middle of checking the right passcode has still spent it.  The
+ * token uses a slower KDF so that the check is long enough to kill. */
+static void test_try_spent_before_check(void **state)
+{
+	fx *f = *state;
+	cid_provider *slow = NULL;
+	CK_UTF8CHAR label[32];
+	char *key = NULL, path[PATH_MAX];
+	cid_token *t = NULL;
+	bool caught = false;
+
+	assert_int_equal(cid_soft_provider_new(f->dir, 15, &slow), CKR_OK);
+	label32(label, "slow");
+	assert_int_equal(slow->ops->create(slow, "new", (const CK_UTF8CHAR *)SO_PIN, 8, label, &key, &t), CKR_OK);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, key);
+	/* No connection may be open across fork. */
+	t->ops->release(t);
+	t = NULL;
+	for (int attempt = 0; attempt < 5 && !caught; attempt++) {
+		int64_t left = -1;
+		pid_t pid;
+		int status;
+
+		raw_exec(path, "UPDATE meta SET value = 3 WHERE key = 'so_tries_left'");
+		pid = fork();
+		assert_true(pid >= 0);
+		if (pid == 0) {
+			/* The child is another process with its own connection. */
+			cid_token *c = NULL;
+
+			if (slow->ops->open(slow, key, &c) != CKR_OK)
+				_exit(2);
+			(void)c->ops->login(c, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, 8);
+			_exit(0);
+		}
+		for (int i = 0; i < 20000; i++) {
+			left = raw_tries(path, "so_tries_left");
+			if (left == 2 || waitpid(pid, &status, WNOHANG) == pid)
+				break;
+			usleep(100);
+		}
+		if (left == 2) {
+			kill(pid, SIGKILL);
+			caught = true;
+		}
+		waitpid(pid, &status, 0);
+		if (caught && WIFEXITED(status))
+			caught = false;   /* it finished before the kill: try again */
+	}
+	assert_true(caught);
+	assert_int_equal(raw_tries(path, "so_tries_left"), 2);
+	assert_int_equal(slow->ops->open(slow, key, &t), CKR_OK);
+	assert_true(flags(t) & CKF_SO_PIN_COUNT_LOW);
+	t->ops->release(t);
+	slow->ops->release(slow);
+	free(key);
+}
+
+static void test_so_lockout_separate(void **state)
+{
+	fx *f = *state;
+	CK_UTF8CHAR label[32];
+
+	make_token(f, true);
+	label32(label, "again");
+	assert_int_equal(login(f->t, CKU_SO, "11111111"), CKR_PIN_INCORRECT);
+	assert_true(flags(f->t) & CKF_SO_PIN_COUNT_LOW);
+	assert_int_equal(login(f->t, CKU_SO, "11111111"), CKR_PIN_INCORRECT);
+	assert_true(flags(f->t) & CKF_SO_PIN_FINAL_TRY);
+	assert_int_equal(login(f->t, CKU_SO, "11111111"), CKR_PIN_LOCKED);
+	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_PIN_LOCKED);
+	assert_true(flags(f->t) & CKF_SO_PIN_LOCKED);
+	assert_false(flags(f->t) & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_COUNT_LOW));
+	assert_int_equal(f->t->ops->init_token(f->t, (const CK_UTF8CHAR *)SO_PIN, 8, label), CKR_PIN_LOCKED);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+}
+
+static void test_unblock_keeps_objects(void **state)
+{
+	fx *f = *state;
+	cid_attrs a;
+	seen s = { 0 };
+	uint64_t id;
+
+	make_token(f, true);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	private_data(&a);
+	id = create(f->t, &a);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	for (int i = 0; i < CID_POLICY_PIN_MAX_TRIES; i++)
+		(void)login(f->t, CKU_USER, "999999");
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_PIN_LOCKED);
+
+	/* Only the SO can set the user passcode. */
+	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"246810", 6), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_OK);
+	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"24681", 5), CKR_PIN_LEN_RANGE);
+	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"24681x", 6), CKR_PIN_INVALID);
+	/* The SO sees no private object. */
+	assert_int_equal(load(f->t, &s), 0);
+	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"246810", 6), CKR_OK);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	assert_false(flags(f->t) & (CKF_USER_PIN_LOCKED | CKF_USER_PIN_COUNT_LOW));
+
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_PIN_INCORRECT);
+	assert_int_equal(login(f->t, CKU_USER, "246810"), CKR_OK);
+	assert_int_equal(load(f->t, &s), 1);
+	assert_int_equal(s.ids[0], id);
+	assert_true(has_value(&s.a[0], CKA_VALUE, MARK_VALUE));
+	seen_clear(&s);
+}
+
+static void test_set_pin(void **state)
+{
+	fx *f = *state;
+	cid_token *t;
+	cid_attrs a;
+	seen s = { 0 };
+	const CK_UTF8CHAR *u = (const CK_UTF8CHAR *)USER_PIN;
+
+	make_token(f, true);
+	t = f->t;
+	assert_int_equal(login(t, CKU_USER, USER_PIN), CKR_OK);
+	private_data(&a);
+	(void)create(t, &a);
+	/* Refusals that cost no try. */
+	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, u, 6), CKR_PIN_INVALID);
+	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, (const CK_UTF8CHAR *)"1234", 4), CKR_PIN_LEN_RANGE);
+	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, (const CK_UTF8CHAR *)"12345x", 6), CKR_PIN_INVALID);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	/* A wrong old passcode costs a try, like a login. */
+	assert_int_equal(t->ops->set_pin(t, CKU_USER, (const CK_UTF8CHAR *)"999999", 6, (const CK_UTF8CHAR *)"7654321", 7),
+	                 CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - 1);
+	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, (const CK_UTF8CHAR *)"7654321", 7), CKR_OK);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_int_equal(t->ops->logout(t), CKR_OK);
+	assert_int_equal(login(t, CKU_USER, USER_PIN), CKR_PIN_INCORRECT);
+	assert_int_equal(login(t, CKU_USER, "7654321"), CKR_OK);
+	assert_int_equal(load(t, &s), 1);
+	assert_true(has_value(&s.a[0], CKA_LABEL, MARK_LABEL));
+	seen_clear(&s);
+	assert_int_equal(t->ops->logout(t), CKR_OK);
+
+	/* Not logged in: the old passcode is checked as a user passcode. */
+	assert_int_equal(t->ops->set_pin(t, CKU_USER, (const CK_UTF8CHAR *)"7654321", 7, u, 6), CKR_OK);
+	/* The SO changes its own passcode, with its own counter. */
+	assert_int_equal(t->ops->set_pin(t, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, 8, (const CK_UTF8CHAR *)SO_PIN, 8),
+	                 CKR_PIN_INVALID);
+	assert_int_equal(t->ops->set_pin(t, CKU_SO, (const CK_UTF8CHAR *)"11112222", 8, (const CK_UTF8CHAR *)"13572468", 8),
+	                 CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "so_tries_left"), CID_POLICY_SO_PIN_MAX_TRIES - 1);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_int_equal(t->ops->set_pin(t, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, 8, (const CK_UTF8CHAR *)"13572468", 8),
+	                 CKR_OK);
+	assert_int_equal(login(t, CKU_SO, SO_PIN), CKR_PIN_INCORRECT);
+	assert_int_equal(login(t, CKU_SO, "13572468"), CKR_OK);
+	assert_int_equal(t->ops->logout(t), CKR_OK);
+	assert_int_equal(login(t, CKU_USER, USER_PIN), CKR_OK);
+}
+
+static void test_reinit_token(void **state)
+{
+	fx *f = *state;
+	cid_token_status st;
+	char serial[16];
+	CK_UTF8CHAR label[32];
+	seen s = { 0 };
+	cid_attrs a;
+
+	make_token(f, true);
+	assert_int_equal(f->t->ops->status(f->t, &st), CKR_OK);
+	memcpy(serial, st.serial, 16);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	private_data(&a);
+	(void)create(f->t, &a);
+	public_cert(&a, "cert");
+	(void)create(f->t, &a);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+
+	label32(label, "renewed");
+	assert_int_equal(f->t->ops->init_token(f->t, (const CK_UTF8CHAR *)"11112222", 8, label), CKR_PIN_INCORRECT);
+	assert_int_equal(f->t->ops->init_token(f->t, (const CK_UTF8CHAR *)"123", 3, label), CKR_PIN_INCORRECT);
+	assert_int_equal(f->t->ops->init_token(f->t, (const CK_UTF8CHAR *)SO_PIN, 8, label), CKR_OK);
+	assert_int_equal(f->t->ops->status(f->t, &st), CKR_OK);
+	assert_memory_equal(st.serial, serial, 16);
+	assert_memory_equal(st.label, label, 32);
+	assert_false(st.flags & CKF_USER_PIN_INITIALIZED);
+	assert_false(st.flags & CKF_SO_PIN_COUNT_LOW);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_USER_PIN_NOT_INITIALIZED);
+	assert_int_equal(load(f->t, &s), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM objects"), 0);
+	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_login_right_wrong, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_lockout_survives_restart, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_malformed_costs_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_try_spent_before_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_so_lockout_separate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_unblock_keeps_objects, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_set_pin, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_reinit_token, setup, teardown),
+	};
+
+	cid_log_setup();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

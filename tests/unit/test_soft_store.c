@@ -1,0 +1,302 @@
+/* The soft token's provider and files: scan, create, status, damage, two handles. */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "common/config.h"
+#include "common/log.h"
+#include "policy/policy.h"
+#include "soft/soft_audit.h"
+#include "soft_fixture.h"
+
+/* ---- provider ---- */
+
+typedef struct places {
+	size_t n;
+	char keys[8][64];
+	bool create[8];
+} places;
+
+static CK_RV place_sink(void *ctx, const cid_place *pl)
+{
+	places *ps = ctx;
+
+	assert_true(ps->n < 8);
+	assert_non_null(pl->description);
+	snprintf(ps->keys[ps->n], sizeof(ps->keys[0]), "%s", pl->key);
+	ps->create[ps->n] = pl->can_create;
+	ps->n++;
+	return CKR_OK;
+}
+
+static void scan(fx *f, places *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	assert_int_equal(f->p->ops->scan(f->p, place_sink, ps), CKR_OK);
+}
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[PATH_MAX];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fp = fopen(path, "wb");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(data, 1, len, fp), len);
+	fclose(fp);
+}
+
+static void test_provider_scan_create(void **state)
+{
+	fx *f = *state;
+	cid_token_status st;
+	struct stat sb;
+	places ps;
+	cid_token *t = NULL;
+	cid_provider *bad = NULL;
+	CK_UTF8CHAR label[32];
+	char *k = NULL;
+
+	/* Nothing is made on disk before a token is: a missing directory is
+	 * an empty one, with the free place. */
+	assert_int_equal(stat(f->dir, &sb), -1);
+	scan(f, &ps);
+	assert_int_equal(ps.n, 1);
+	assert_string_equal(ps.keys[0], "new");
+	assert_true(ps.create[0]);
+	assert_int_equal(f->p->ops->open(f->p, "new", &t), CKR_TOKEN_NOT_PRESENT);
+	assert_int_equal(stat(f->dir, &sb), -1);
+
+	label32(label, "x");
+	assert_int_equal(f->p->ops->create(f->p, "new", (const CK_UTF8CHAR *)"12345", 5, label, &k, &t),
+	                 CKR_PIN_LEN_RANGE);
+	assert_int_equal(f->p->ops->create(f->p, "new", (const CK_UTF8CHAR *)"1234567a", 8, label, &k, &t),
+	                 CKR_PIN_INVALID);
+	assert_int_equal(cid_soft_provider_new(f->dir, CID_KDF_COST_MIN - 1, &bad), CKR_ARGUMENTS_BAD);
+
+	/* A refused passcode made no directory either. */
+	assert_int_equal(stat(f->dir, &sb), -1);
+
+	make_token(f, false);
+	assert_int_equal(stat(f->dir, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0700);
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(sb.st_mode & 0777, 0600);
+	assert_int_equal(f->t->ops->status(f->t, &st), CKR_OK);
+	/* The serial is 16 hex digits and names the file. */
+	assert_int_equal(strlen(f->key), 16 + strlen(".token"));
+	assert_memory_equal(st.serial, f->key, 16);
+	for (int i = 0; i < 16; i++)
+		assert_non_null(strchr("0123456789abcdef", st.serial[i]));
+	assert_int_equal(f->p->ops->create(f->p, f->key, (const CK_UTF8CHAR *)SO_PIN, 8, label, &k, &t),
+	                 CKR_ARGUMENTS_BAD);
+
+	/* Strangers in the directory: ignored or skipped, never fatal. */
+	write_file(f->dir, "notes.txt", "hello", 5);
+	write_file(f->dir, "junk.token", "this is not a database at all, not even close....", 50);
+	{
+		char other[PATH_MAX];
+		sqlite3 *db;
+
+		snprintf(other, sizeof(other), "%s/other.token", f->dir);
+		assert_int_equal(sqlite3_open(other, &db), SQLITE_OK);
+		assert_int_equal(sqlite3_exec(db, "CREATE TABLE meta (key, value)", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	scan(f, &ps);
+	assert_int_equal(ps.n, 2);
+	assert_string_equal(ps.keys[0], f->key);
+	assert_false(ps.create[0]);
+	assert_string_equal(ps.keys[1], "new");
+	assert_true(ps.create[1]);
+	assert_int_equal(f->p->ops->open(f->p, "junk.token", &t), CKR_TOKEN_NOT_RECOGNIZED);
+	assert_int_equal(f->p->ops->open(f->p, "other.token", &t), CKR_TOKEN_NOT_RECOGNIZED);
+	assert_int_equal(f->p->ops->open(f->p, "0000000000000000.token", &t), CKR_TOKEN_NOT_PRESENT);
+	assert_int_equal(f->p->ops->open(f->p, "../x.token", &t), CKR_TOKEN_NOT_PRESENT);
+
+	/* A second token gets its own serial and place. */
+	assert_int_equal(f->p->ops->create(f->p, "new", (const CK_UTF8CHAR *)SO_PIN, 8, label, &k, &t), CKR_OK);
+	assert_string_not_equal(k, f->key);
+	t->ops->release(t);
+	free(k);
+	scan(f, &ps);
+	assert_int_equal(ps.n, 3);
+}
+
+static void test_status_flags(void **state)
+{
+	fx *f = *state;
+	cid_token_status st;
+
+	make_token(f, false);
+	assert_int_equal(f->t->ops->status(f->t, &st), CKR_OK);
+	assert_memory_equal(st.label, "test card                       ", 32);
+	assert_memory_equal(st.manufacturer, "careid", 6);
+	assert_memory_equal(st.model, "virtual card    ", 16);
+	assert_int_equal(st.min_pin_len, CID_POLICY_PIN_MIN_LEN);
+	assert_int_equal(st.max_pin_len, CID_POLICY_PIN_MAX_LEN);
+	assert_int_equal(st.flags, CKF_TOKEN_INITIALIZED | CKF_RNG | CKF_LOGIN_REQUIRED);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_USER_PIN_NOT_INITIALIZED);
+
+	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_OK);
+	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_USER_ALREADY_LOGGED_IN);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_USER_ANOTHER_ALREADY_LOGGED_IN);
+	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)USER_PIN, 6), CKR_OK);
+	assert_int_equal(flags(f->t), CKF_TOKEN_INITIALIZED | CKF_RNG | CKF_LOGIN_REQUIRED | CKF_USER_PIN_INITIALIZED);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_USER_NOT_LOGGED_IN);
+	assert_int_equal(login(f->t, 77, USER_PIN), CKR_USER_TYPE_INVALID);
+}
+
+static void test_corrupt_file(void **state)
+{
+	fx *f = *state;
+	places ps;
+	cid_token *t = NULL;
+	struct stat sb;
+	FILE *fp;
+
+	make_token(f, false);
+	f->t->ops->release(f->t);
+	f->t = NULL;
+	/* Cut the file short and scribble over its header. */
+	assert_int_equal(stat(f->path, &sb), 0);
+	assert_int_equal(truncate(f->path, sb.st_size / 2), 0);
+	fp = fopen(f->path, "r+b");
+	assert_non_null(fp);
+	fputs("garbage garbage garbage", fp);
+	fclose(fp);
+	scan(f, &ps);
+	assert_int_equal(ps.n, 1);
+	assert_string_equal(ps.keys[0], "new");
+	assert_int_equal(f->p->ops->open(f->p, f->key, &t), CKR_TOKEN_NOT_RECOGNIZED);
+	/* A vanished file. */
+	unlink(f->path);
+	assert_int_equal(f->p->ops->open(f->p, f->key, &t), CKR_TOKEN_NOT_PRESENT);
+}
+
+static void test_changed_across_handles(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	seen s = { 0 };
+	cid_attrs a;
+	bool ch = false;
+
+	make_token(f, true);
+	b = open_again(f);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_true(ch);   /* never loaded */
+	assert_int_equal(load(f->t, &s), 0);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_false(ch);
+
+	/* Another "process" adds an object. */
+	public_cert(&a, "from b");
+	(void)create(b, &a);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_true(ch);
+	assert_int_equal(load(f->t, &s), 1);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_false(ch);
+
+	/* Our own write is no news to us. */
+	public_cert(&a, "from a");
+	(void)create(f->t, &a);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_false(ch);
+	/* Another process touching only a try counter changes no object. */
+	assert_int_equal(login(b, CKU_USER, "000000"), CKR_PIN_INCORRECT);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_false(ch);
+	/* ...but the counter itself is shared at once. */
+	assert_true(flags(f->t) & CKF_USER_PIN_COUNT_LOW);
+	assert_int_equal(b->ops->destroy_object(b, s.ids[0]), CKR_OK);
+	assert_int_equal(f->t->ops->changed(f->t, &ch), CKR_OK);
+	assert_true(ch);
+	assert_int_equal(load(f->t, &s), 1);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+typedef struct writer {
+	cid_token *t;
+	int n;
+	CK_RV rv;
+} writer;
+
+static void *write_many(void *arg)
+{
+	writer *w = arg;
+
+	for (int i = 0; i < w->n && w->rv == CKR_OK; i++) {
+		cid_attrs a = CID_ATTRS_INIT;
+		uint64_t id;
+
+		w->rv = cid_attrs_set_ulong(&a, CKA_CLASS, CKO_DATA);
+		if (w->rv == CKR_OK)
+			w->rv = cid_attrs_set_bool(&a, CKA_PRIVATE, true);
+		if (w->rv == CKR_OK)
+			w->rv = cid_attrs_set(&a, CKA_VALUE, "v", 1);
+		if (w->rv == CKR_OK)
+			w->rv = w->t->ops->create_object(w->t, &a, &id);
+		cid_attrs_clear(&a);
+	}
+	return NULL;
+}
+
+static void test_two_handles(void **state)
+{
+	fx *f = *state;
+	cid_token *b = NULL;
+	pthread_t th[2];
+	writer w[2];
+	seen s = { 0 };
+	cid_audit_check chk;
+
+	make_token(f, true);
+	b = open_again(f);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	assert_int_equal(login(b, CKU_USER, USER_PIN), CKR_OK);
+	w[0] = (writer){ f->t, 20, CKR_OK };
+	w[1] = (writer){ b, 20, CKR_OK };
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(pthread_create(&th[i], NULL, write_many, &w[i]), 0);
+	for (int i = 0; i < 2; i++)
+		pthread_join(th[i], NULL);
+	assert_int_equal(w[0].rv, CKR_OK);
+	assert_int_equal(w[1].rv, CKR_OK);
+	assert_int_equal(load(f->t, &s), 40);
+	assert_int_equal(load(b, &s), 40);
+	seen_clear(&s);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	assert_int_equal(b->ops->logout(b), CKR_OK);
+
+	/* The counter is one, whichever handle spends it. */
+	assert_int_equal(login(f->t, CKU_USER, "000000"), CKR_PIN_INCORRECT);
+	assert_int_equal(login(b, CKU_USER, "000000"), CKR_PIN_INCORRECT);
+	assert_int_equal(login(f->t, CKU_USER, "000000"), CKR_PIN_LOCKED);
+	assert_int_equal(login(b, CKU_USER, USER_PIN), CKR_PIN_LOCKED);
+	b->ops->release(b);
+	assert_int_equal(cid_soft_audit_verify(f->path, &chk), CKR_OK);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_provider_scan_create, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_status_flags, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changed_across_handles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+	};
+
+	cid_log_setup();
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
