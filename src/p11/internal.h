@@ -53,9 +53,8 @@
 #include "common/hmap.h"
 #include "common/lock.h"
 #include "crypto/crypto.h"
-#include "backend/backend.h"
+#include "token/tok.h"
 
-#define CID_NO_USER ((CK_USER_TYPE)-1)
 
 /* ---- objects ------------------------------------------------------------ */
 
@@ -96,15 +95,13 @@ struct cid_slot {
 	char description[64];
 	bool removable, hardware, can_create;
 	cid_mutex *lock;
-	cid_token *token;           /* NULL until opened, or when absent */
+	cid_tok *tok;               /* NULL until opened, or when absent; holds the
+	                             * login state (src/token/tok.h) */
 	uint64_t epoch;             /* changes (slot.c, under lock) whenever the token in
 	                             * the slot goes away, is replaced or re-initialised:
 	                             * anything built on the old token compares it */
-	CK_USER_TYPE login;         /* CID_NO_USER, CKU_USER or CKU_SO */
 	atomic_bool lost;           /* a backend call said CKR_DEVICE_REMOVED: the next
 	                             * session lookup ends the slot's sessions */
-	bool admin;                 /* CKU_CAREID_CARD_ADMIN proven: a card's management
-	                             * key, held beside (not instead of) login */
 	cid_hmap objects;           /* handle -> cid_object*, token and session objects */
 	bool objects_loaded;
 	unsigned sessions, rw_sessions;
@@ -176,15 +173,16 @@ CK_RV cid_enter(void);
 CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out);       /* CKR_SLOT_ID_INVALID */
 /* Opens the token if needed: CKR_TOKEN_NOT_PRESENT when there is none.
  * Call with slot->lock held. */
-CK_RV cid_slot_token(cid_slot *slot, cid_token **out);
-/* Passes a backend's result through, remembering a removed device (the
- * removal is seen by the call that hit it; every later call on the slot's
- * sessions gets CKR_SESSION_HANDLE_INVALID, as PKCS#11 describes). */
-static inline CK_RV cid_slot_note(cid_slot *slot, CK_RV rv)
+CK_RV cid_slot_token(cid_slot *slot, cid_tok **out);
+/* The slot's login state (slot->lock held): nobody without a token. */
+static inline CK_USER_TYPE cid_slot_who(const cid_slot *slot)
 {
-	if (rv == CKR_DEVICE_REMOVED)
-		atomic_store(&slot->lost, true);
-	return rv;
+	return slot->tok != NULL ? cid_tok_who(slot->tok) : CID_NO_USER;
+}
+/* A backend credential (a card's management key) proven (slot->lock held). */
+static inline bool cid_slot_credential(const cid_slot *slot)
+{
+	return slot->tok != NULL && cid_tok_credential(slot->tok);
 }
 /* With slot->lock held: drops the front's user login when the token says
  * it no longer holds (a card reset elsewhere), so that C_GetSessionInfo

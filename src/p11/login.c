@@ -1,9 +1,10 @@
 /* Authentication: C_Login, C_LoginUser, C_Logout, C_InitPIN, C_SetPIN.
  *
- * The login state belongs to the slot and is shared by all its sessions
- * (PKCS#11: an application is either logged in or not).  The backend keeps
- * its own authentication state and enforces P1-P3 (format before any try,
- * durable try counter, lockout); its return codes pass through unchanged.
+ * The login state belongs to the slot's token and is shared by all its
+ * sessions (PKCS#11: an application is either logged in or not); the token
+ * layer (src/token/tok.h) holds it.  The backend enforces P1-P3 (format
+ * before any try, durable try counter, lockout); its return codes pass
+ * through unchanged.
  * The front adds the session-state rules and the P1 format of passcodes
  * being set, and P5 (a new passcode differs from the old one).
  * Log lines: the backend tells of every passcode it checks or refuses (one
@@ -39,9 +40,9 @@ static const char *who_name(CK_USER_TYPE who)
 static const char *token_name(cid_slot *slot, char out[CID_TOKEN_NAME_LEN])
 {
 	cid_token_status st;
-	cid_token *tok;
+	cid_tok *tok;
 
-	if (cid_slot_token(slot, &tok) == CKR_OK && tok->ops->status(tok, &st) == CKR_OK)
+	if (cid_slot_token(slot, &tok) == CKR_OK && cid_tok_status(tok, &st) == CKR_OK)
 		return cid_token_name(out, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
 	snprintf(out, CID_TOKEN_NAME_LEN, "the token in slot %lu", (unsigned long)slot->id);
 	return out;
@@ -67,22 +68,20 @@ static unsigned ro_sessions(const cid_slot *slot)
 /* With slot->lock held. */
 static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	cid_slot_check_login(slot);
-	if (slot->login == who)
-		return CKR_USER_ALREADY_LOGGED_IN;
-	if (slot->login != CID_NO_USER)
-		return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
-	if (who == CKU_SO && ro_sessions(slot) > 0)
-		return CKR_SESSION_READ_ONLY_EXISTS;
 	rv = cid_slot_token(slot, &tok);
-	if (rv == CKR_OK)
-		rv = cid_slot_note(slot, tok->ops->login(tok, who, pin, len));
 	if (rv != CKR_OK)
 		return rv;
-	slot->login = who;
+	/* Checked here, before the token's own checks, since it is about
+	 * sessions: an already logged-in SO answers as the token layer says. */
+	if (who == CKU_SO && cid_tok_who(tok) == CID_NO_USER && ro_sessions(slot) > 0)
+		return CKR_SESSION_READ_ONLY_EXISTS;
+	rv = cid_tok_login(tok, who, pin, len);
+	if (rv != CKR_OK)
+		return rv;
 	if (who == CKU_USER)
 		cid_objs_login_changed(slot);
 	log_done(slot, who == CKU_SO ? "SO logged in" : "user logged in");
@@ -96,20 +95,18 @@ static CK_RV login_locked(cid_slot *slot, CK_USER_TYPE who, CK_UTF8CHAR_PTR pin,
  * The backend judges the key; tokens without one refuse the user type. */
 static CK_RV admin_login_locked(cid_session *s, CK_UTF8CHAR_PTR key, CK_ULONG len)
 {
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
-	if (s->slot->admin)
+	if (cid_slot_credential(s->slot))
 		return CKR_USER_ALREADY_LOGGED_IN;
 	if (!cid_session_rw(s))
 		return CKR_SESSION_READ_ONLY;
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
-		rv = cid_slot_note(s->slot, tok->ops->login(tok, CKU_CAREID_CARD_ADMIN, key, len));
-	if (rv == CKR_OK) {
-		s->slot->admin = true;
+		rv = cid_tok_login(tok, CKU_CAREID_CARD_ADMIN, key, len);
+	if (rv == CKR_OK)
 		log_done(s->slot, "card administrator logged in");
-	}
 	return rv;
 }
 
@@ -127,7 +124,7 @@ static int op_awaiting_context_login(const cid_session *s)
 static CK_RV context_login(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	cid_slot *slot = s->slot;
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 	int k;
 
@@ -137,10 +134,10 @@ static CK_RV context_login(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 		rv = CKR_OPERATION_NOT_INITIALIZED;
 	} else {
 		cid_mutex_lock(slot->lock);
-		if (slot->login != CKU_USER)
+		if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
+			rv = cid_tok_login(tok, CKU_CONTEXT_SPECIFIC, pin, len);
+		else if (rv == CKR_TOKEN_NOT_PRESENT)
 			rv = CKR_USER_NOT_LOGGED_IN;
-		else if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
-			rv = cid_slot_note(slot, tok->ops->login(tok, CKU_CONTEXT_SPECIFIC, pin, len));
 		cid_mutex_unlock(slot->lock);
 		if (rv == CKR_OK)
 			s->ops[k].needs_context_login = false;
@@ -211,18 +208,13 @@ CK_RV C_LoginUser(CK_SESSION_HANDLE hSession, CK_USER_TYPE userType, CK_UTF8CHAR
 
 static CK_RV logout_locked(cid_slot *slot)
 {
-	bool was_user = slot->login == CKU_USER;
-	cid_token *tok;
+	bool was_user = cid_slot_who(slot) == CKU_USER;
 	CK_RV rv;
 
-	if (slot->login == CID_NO_USER && !slot->admin)
+	if (slot->tok == NULL)
 		return CKR_USER_NOT_LOGGED_IN;
-	rv = cid_slot_token(slot, &tok);
-	if (rv == CKR_OK)
-		rv = tok->ops->logout(tok);
-	/* Whatever the backend says, the front no longer trusts the login. */
-	slot->login = CID_NO_USER;
-	slot->admin = false;
+	/* Whatever the backend says, the login is over. */
+	rv = cid_tok_logout(slot->tok);
 	if (was_user)
 		cid_objs_login_changed(slot);
 	return rv;
@@ -255,12 +247,12 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
 	char name[CID_TOKEN_NAME_LEN];
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	if (!cid_session_rw(s))
 		return CKR_SESSION_READ_ONLY;
-	if (s->slot->login != CKU_SO)
+	if (cid_slot_who(s->slot) != CKU_SO)
 		return CKR_USER_NOT_LOGGED_IN;
 	rv = cid_policy_pin_format(pin, len);
 	if (rv != CKR_OK) {
@@ -269,7 +261,7 @@ static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 	}
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
-		rv = cid_slot_note(s->slot, tok->ops->init_pin(tok, pin, len));
+		rv = cid_tok_init_pin(tok, pin, len);
 	if (rv == CKR_OK)
 		log_done(s->slot, "user passcode set by the SO (an unblock when it was blocked)");
 	return rv;
@@ -306,10 +298,10 @@ static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen
 	/* Public and user sessions change the user passcode (the old one is
 	 * checked by the backend, costing a try when wrong); an SO session
 	 * changes the SO passcode. */
-	CK_USER_TYPE who = s->slot->login == CKU_SO ? CKU_SO : CKU_USER;
+	CK_USER_TYPE who = cid_slot_who(s->slot) == CKU_SO ? CKU_SO : CKU_USER;
 	cid_passcode_role role = who == CKU_SO ? CID_PASSCODE_SO : CID_PASSCODE_USER;
 	char name[CID_TOKEN_NAME_LEN];
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	if (!cid_session_rw(s))
@@ -326,7 +318,7 @@ static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen
 	}
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
-		rv = cid_slot_note(s->slot, tok->ops->set_pin(tok, who, old, oldlen, new_pin, newlen));
+		rv = cid_tok_set_pin(tok, old, oldlen, new_pin, newlen);
 	if (rv == CKR_OK)
 		log_done(s->slot, who == CKU_SO ? "SO passcode changed" : "passcode changed");
 	return rv;

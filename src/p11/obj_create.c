@@ -79,12 +79,12 @@ static CK_RV may_create(cid_session *s, const cid_attrs *a, const CK_ATTRIBUTE *
 		CID_WARN("refused: token object in a read-only session");
 		return CKR_SESSION_READ_ONLY;
 	}
-	if (cid_attrs_bool(a, CKA_PRIVATE, true) && s->slot->login != CKU_USER) {
+	if (cid_attrs_bool(a, CKA_PRIVATE, true) && cid_slot_who(s->slot) != CKU_USER) {
 		CID_WARN("refused: private object without user login");
 		return CKR_USER_NOT_LOGGED_IN;
 	}
 	if (tr && tr->ulValueLen == sizeof(CK_BBOOL) && *(CK_BBOOL *)tr->pValue &&
-	    s->slot->login != CKU_SO) {
+	    cid_slot_who(s->slot) != CKU_SO) {
 		CID_WARN("refused: only the security officer may mark objects trusted");
 		return CKR_ATTRIBUTE_READ_ONLY;
 	}
@@ -96,7 +96,7 @@ static CK_RV store(cid_session *s, cid_attrs *a, CK_OBJECT_HANDLE *out)
 	cid_slot *slot = s->slot;
 	cid_object *o;
 	uint64_t id = 0;
-	cid_token *tok = NULL;
+	cid_tok *tok = NULL;
 	CK_RV rv;
 
 	if (cid_attrs_bool(a, CKA_TOKEN, false)) {
@@ -104,21 +104,21 @@ static CK_RV store(cid_session *s, cid_attrs *a, CK_OBJECT_HANDLE *out)
 		 * object a second time under another handle. */
 		if ((rv = cid_objs_sync(slot)) != CKR_OK || (rv = cid_slot_token(slot, &tok)) != CKR_OK)
 			return rv;
-		if ((rv = cid_slot_note(slot, tok->ops->create_object(tok, a, &id))) != CKR_OK) {
+		if ((rv = cid_tok_create_object(tok, a, &id)) != CKR_OK) {
 			CID_WARN("the token refused to store the object (0x%lx)", (unsigned long)rv);
 			return rv;
 		}
 	}
 	if (!(o = cid_obj_alloc(slot, a))) {
 		if (id)
-			(void)tok->ops->destroy_object(tok, id);
+			(void)cid_tok_destroy_object(tok, id);
 		return CKR_HOST_MEMORY;
 	}
 	o->store_id = id;
 	o->owner = o->on_token ? 0 : s->handle;
 	if ((rv = cid_obj_insert(slot, o)) != CKR_OK) {
 		if (id)
-			(void)tok->ops->destroy_object(tok, id);
+			(void)cid_tok_destroy_object(tok, id);
 		cid_obj_put(&o);
 		return rv;
 	}
@@ -154,11 +154,11 @@ CK_RV cid_obj_new(cid_session *s, cid_origin origin, const CK_ATTRIBUTE *tmpl, C
 
 bool cid_slot_generates_keys(cid_slot *slot)
 {
-	cid_token *tok;
+	cid_tok *tok;
 	bool yes;
 
 	cid_mutex_lock(slot->lock);
-	yes = cid_slot_token(slot, &tok) == CKR_OK && tok->ops->generate_keypair != NULL;
+	yes = cid_slot_token(slot, &tok) == CKR_OK && cid_tok_generates_keys(tok);
 	cid_mutex_unlock(slot->lock);
 	return yes;
 }
@@ -184,14 +184,14 @@ static CK_RV store_token_pair(cid_session *s, CK_MECHANISM_TYPE mech, cid_attrs 
 	cid_slot *slot = s->slot;
 	cid_object *op, *ov;
 	uint64_t pid = 0, vid = 0;
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	/* Load first, so that the first load cannot report the new keys a
 	 * second time under other handles. */
 	if ((rv = cid_objs_sync(slot)) != CKR_OK || (rv = cid_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
-	if ((rv = cid_slot_note(slot, tok->ops->generate_keypair(tok, mech, pub, priv, &pid, &vid))) != CKR_OK) {
+	if ((rv = cid_tok_generate_keypair(tok, mech, pub, priv, &pid, &vid)) != CKR_OK) {
 		CID_WARN("the token did not generate the key pair (0x%lx)", (unsigned long)rv);
 		return rv;
 	}
@@ -247,7 +247,7 @@ CK_RV cid_obj_destroy(cid_session *s, CK_OBJECT_HANDLE h)
 {
 	cid_slot *slot = s->slot;
 	cid_object *o;
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv = CKR_OK;
 
 	cid_mutex_lock(slot->lock);
@@ -262,7 +262,7 @@ CK_RV cid_obj_destroy(cid_session *s, CK_OBJECT_HANDLE h)
 		rv = CKR_SESSION_READ_ONLY;
 	} else if (o->on_token) {
 		if ((rv = cid_slot_token(slot, &tok)) == CKR_OK)
-			rv = cid_slot_note(slot, tok->ops->destroy_object(tok, o->store_id));
+			rv = cid_tok_destroy_object(tok, o->store_id);
 	}
 	if (rv == CKR_OK)
 		cid_obj_remove(slot, o);

@@ -192,7 +192,7 @@ static CK_RV check_changes(cid_session *s, const cid_object *o, const CK_ATTRIBU
 		if ((rv = cid_rules_may_set(&o->attrs, &t[i], false)) != CKR_OK)
 			return rv;
 		if (t[i].type == CKA_TRUSTED && *(CK_BBOOL *)t[i].pValue &&
-		    s->slot->login != CKU_SO) {
+		    cid_slot_who(s->slot) != CKU_SO) {
 			CID_WARN("refused: only the security officer may mark objects trusted");
 			return CKR_ATTRIBUTE_READ_ONLY;
 		}
@@ -219,7 +219,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_SetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OB
 	cid_attrs next = CID_ATTRS_INIT;
 	cid_session *s;
 	cid_object *o;
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	if ((rv = enter_session(hSession, &s)) != CKR_OK)
@@ -240,7 +240,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_SetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OB
 	    !cid_attrs_equal(&next, &o->attrs)) {
 		/* Stored first: the cache never shows what the token lacks. */
 		if (o->on_token && (rv = cid_slot_token(s->slot, &tok)) == CKR_OK)
-			rv = cid_slot_note(s->slot, tok->ops->update_object(tok, o->store_id, &next));
+			rv = cid_tok_update_object(tok, o->store_id, &next);
 		if (rv == CKR_OK) {
 			cid_attrs old = o->attrs;
 			o->attrs = next;

@@ -94,7 +94,7 @@ void cid_obj_remove(cid_slot *slot, cid_object *o)
 
 bool cid_obj_visible(const cid_object *o)
 {
-	return !o->dead && (!o->is_private || o->slot->login == CKU_USER);
+	return !o->dead && (!o->is_private || cid_slot_who(o->slot) == CKU_USER);
 }
 
 /* ---- the profile object ------------------------------------------------- */
@@ -261,10 +261,10 @@ static CK_RV merge_loaded(cid_slot *slot, load_list *l)
 	return rv;
 }
 
-static CK_RV reload(cid_slot *slot, cid_token *tok)
+static CK_RV reload(cid_slot *slot, cid_tok *tok)
 {
 	load_list l = { 0 };
-	CK_RV rv = cid_slot_note(slot, tok->ops->load_objects(tok, load_sink, &l));
+	CK_RV rv = cid_tok_load_objects(tok, load_sink, &l);
 
 	if (rv == CKR_OK)
 		rv = merge_loaded(slot, &l);
@@ -280,7 +280,7 @@ static CK_RV reload(cid_slot *slot, cid_token *tok)
 
 CK_RV cid_objs_sync(cid_slot *slot)
 {
-	cid_token *tok;
+	cid_tok *tok;
 	bool changed = false;
 	CK_RV rv = cid_slot_token(slot, &tok);
 
@@ -293,9 +293,7 @@ CK_RV cid_objs_sync(cid_slot *slot)
 			slot->objects_loaded = true;
 		return rv;
 	}
-	if (!tok->ops->changed)
-		return CKR_OK;
-	if ((rv = cid_slot_note(slot, tok->ops->changed(tok, &changed))) != CKR_OK || !changed)
+	if ((rv = cid_tok_changed(tok, &changed)) != CKR_OK || !changed)
 		return rv;
 	CID_DEBUG("token objects changed elsewhere, reloading");
 	return reload(slot, tok);
@@ -331,12 +329,12 @@ static bool any_obj(const cid_object *o, const void *arg)
 
 CK_RV cid_objs_login_changed(cid_slot *slot)
 {
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	/* Done before asking the backend, so that a failing reload cannot
 	 * leave private handles usable after logout. */
-	if (slot->login != CKU_USER)
+	if (cid_slot_who(slot) != CKU_USER)
 		drop_where(slot, is_private_obj, NULL);
 	if (!slot->objects_loaded)
 		return cid_objs_sync(slot);
@@ -397,22 +395,21 @@ static CK_RV held_key_op(void *ctx, cid_ext_kind kind, const uint8_t *in, size_t
 	CK_RV rv;
 
 	cid_mutex_lock(hk->slot->lock);
-	if (hk->slot->token == NULL || hk->slot->epoch != hk->epoch)
+	if (hk->slot->tok == NULL || hk->slot->epoch != hk->epoch)
 		rv = CKR_DEVICE_REMOVED;
 	else
-		rv = cid_slot_note(hk->slot, hk->slot->token->ops->key_op(hk->slot->token, hk->store_id, kind, in,
-		                                                           inlen, out, outlen));
+		rv = cid_tok_key_op(hk->slot->tok, hk->store_id, kind, in, inlen, out, outlen);
 	cid_mutex_unlock(hk->slot->lock);
 	return rv;
 }
 
 static CK_RV build_key(cid_object *o, CK_KEY_TYPE kt)
 {
-	cid_token *t = o->slot->token;
+	cid_tok *t = o->slot->tok;
 	held_key *hk;
 	CK_RV rv;
 
-	if (o->cls != CKO_PRIVATE_KEY || !o->on_token || t == NULL || t->ops->key_op == NULL)
+	if (o->cls != CKO_PRIVATE_KEY || !o->on_token || t == NULL || !cid_tok_holds_keys(t))
 		return cid_key_from_attrs(o->cls, kt, &o->attrs, &o->key);
 	hk = malloc(sizeof(*hk));
 	if (hk == NULL)

@@ -78,7 +78,7 @@ CK_STATE cid_session_state(const cid_session *s)
 {
 	bool rw = cid_session_rw(s);
 
-	switch (s->slot->login) {
+	switch (cid_slot_who(s->slot)) {
 	case CKU_SO:
 		return CKS_RW_SO_FUNCTIONS;
 	case CKU_USER:
@@ -94,20 +94,20 @@ CK_STATE cid_session_state(const cid_session *s)
 static CK_RV attach_locked(cid_slot *slot, CK_FLAGS flags)
 {
 	cid_token_status st;
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	if (slot->can_create)
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->status(tok, &st);
+		rv = cid_tok_status(tok, &st);
 	if (rv != CKR_OK)
 		return rv;
 	if (!(st.flags & CKF_TOKEN_INITIALIZED))
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	/* The SO acts only in R/W sessions (PKCS#11 5.6, C_OpenSession). */
-	if (!(flags & CKF_RW_SESSION) && slot->login == CKU_SO)
+	if (!(flags & CKF_RW_SESSION) && cid_tok_who(tok) == CKU_SO)
 		return CKR_SESSION_READ_WRITE_SO_EXISTS;
 	slot->sessions++;
 	if (flags & CKF_RW_SESSION)
@@ -205,12 +205,9 @@ CK_RV C_OpenSession(CK_SLOT_ID slotID, CK_FLAGS flags, CK_VOID_PTR pApplication,
 /* With slot->lock held: the token forgets who was logged in. */
 static void drop_login_locked(cid_slot *slot)
 {
-	bool was_user = slot->login == CKU_USER;
+	bool was_user = cid_slot_who(slot) == CKU_USER;
 
-	if (slot->token != NULL)
-		slot->token->ops->logout(slot->token);
-	slot->login = CID_NO_USER;
-	slot->admin = false;
+	(void)cid_tok_logout(slot->tok);
 	if (was_user)
 		cid_objs_login_changed(slot);
 }
@@ -230,7 +227,7 @@ static void end_session(cid_session *s)
 	cid_mutex_lock(slot->lock);
 	cid_objs_drop_session(slot, s->handle);
 	detach_locked(slot, s->flags);
-	if (slot->sessions == 0 && (slot->login != CID_NO_USER || slot->admin))
+	if (slot->sessions == 0 && (cid_slot_who(slot) != CID_NO_USER || cid_slot_credential(slot)))
 		drop_login_locked(slot);
 	cid_mutex_unlock(slot->lock);
 	cid_session_put(&s);

@@ -114,21 +114,21 @@ void cid_slot_moved_to(cid_slot *slot, char *new_key)
 	cid_mutex_unlock(cid_m.slots_lock);
 }
 
-CK_RV cid_slot_token(cid_slot *slot, cid_token **out)
+CK_RV cid_slot_token(cid_slot *slot, cid_tok **out)
 {
 	CK_RV rv;
 
-	if (slot->token == NULL) {
+	if (slot->tok == NULL) {
 		if (!cid_slot_present(slot) || cid_slot_is_free_place(slot))
 			return CKR_TOKEN_NOT_PRESENT;
 		/* slot->key changes only with slot->lock held, which we hold. */
-		rv = slot->prov->ops->open(slot->prov, slot->key, &slot->token);
+		rv = cid_tok_open(slot->prov, slot->key, &slot->lost, &slot->tok);
 		if (rv != CKR_OK) {
-			slot->token = NULL;
+			slot->tok = NULL;
 			return rv;
 		}
 	}
-	*out = slot->token;
+	*out = slot->tok;
 	return CKR_OK;
 }
 
@@ -196,7 +196,6 @@ static CK_RV append_slot(cid_provider *prov, const cid_place *place)
 	e->s.removable = place->removable;
 	e->s.hardware = place->hardware;
 	e->s.can_create = place->can_create;
-	e->s.login = CID_NO_USER;
 	cid_hmap_init(&e->s.objects);
 	e->present = e->seen = e->seen_present = !place->absent;
 	e->place_epoch = place->epoch;
@@ -274,12 +273,7 @@ static void forget_token(cid_slot *slot)
 	slot->epoch++;
 	cid_objs_drop_all(slot);
 	slot->objects_loaded = false;
-	slot->login = CID_NO_USER;
-	slot->admin = false;
-	if (slot->token != NULL) {
-		slot->token->ops->release(slot->token);
-		slot->token = NULL;
-	}
+	cid_tok_release(&slot->tok);
 	/* Closing the sessions above may have asked the removed token for
 	 * something and been told it is gone; that news is about the token
 	 * just forgotten, not about the next one in the slot. */
@@ -289,15 +283,9 @@ static void forget_token(cid_slot *slot)
 
 void cid_slot_check_login(cid_slot *slot)
 {
-	bool user = true;
-
-	if (slot->login != CKU_USER || slot->token == NULL || slot->token->ops->check_login == NULL)
-		return;
-	if (cid_slot_note(slot, slot->token->ops->check_login(slot->token, &user)) != CKR_OK || user)
+	if (slot->tok == NULL || !cid_tok_login_lost(slot->tok))
 		return;
 	CID_INFO("slot %lu: the token no longer holds the user login (reset elsewhere)", slot->id);
-	slot->login = CID_NO_USER;
-	slot->admin = false;
 	(void)cid_objs_login_changed(slot);
 }
 
@@ -370,8 +358,7 @@ void cid_slots_free(bool abandon)
 
 		cid_mutex_lock(s->lock);
 		cid_objs_drop_all(s);
-		if (s->token != NULL)
-			s->token->ops->release(s->token);
+		cid_tok_release(&s->tok);
 		cid_mutex_unlock(s->lock);
 		cid_hmap_free(&s->objects);
 		cid_mutex_free(&s->lock);

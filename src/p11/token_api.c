@@ -41,7 +41,7 @@ static void free_place_token_info(cid_slot *slot, CK_TOKEN_INFO *ti)
 static CK_RV token_info_locked(cid_slot *slot, CK_TOKEN_INFO *ti)
 {
 	cid_token_status st;
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	if (cid_slot_is_free_place(slot) && cid_slot_present(slot)) {
@@ -50,7 +50,7 @@ static CK_RV token_info_locked(cid_slot *slot, CK_TOKEN_INFO *ti)
 	}
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->status(tok, &st);
+		rv = cid_tok_status(tok, &st);
 	if (rv != CKR_OK)
 		return rv;
 
@@ -97,21 +97,19 @@ CK_RV C_GetTokenInfo(CK_SLOT_ID slotID, CK_TOKEN_INFO_PTR pInfo)
 static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len,
                                   CK_UTF8CHAR_PTR label)
 {
-	cid_token *tok = NULL;
+	cid_tok *tok = NULL;
 	char *new_key = NULL;
 	CK_RV rv;
 
-	rv = slot->prov->ops->create(slot->prov, slot->key, pin, len, label, &new_key, &tok);
+	rv = cid_tok_create(slot->prov, slot->key, pin, len, label, &slot->lost, &new_key, &tok);
 	if (rv != CKR_OK) {
 		/* The provider has told why, in words. */
 		CID_DEBUG("slot %lu: token creation refused (0x%lx)", slot->id, rv);
 		return rv;
 	}
 	cid_slot_moved_to(slot, new_key);
-	slot->token = tok;
+	slot->tok = tok;
 	slot->epoch++;
-	slot->login = CID_NO_USER;
-	slot->admin = false;
 	slot->objects_loaded = false;
 	CID_DEBUG("slot %lu: new token created", slot->id);
 	return CKR_OK;
@@ -119,7 +117,7 @@ static CK_RV create_in_free_place(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG 
 
 static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_UTF8CHAR_PTR label)
 {
-	cid_token *tok;
+	cid_tok *tok;
 	CK_RV rv;
 
 	if (slot->sessions > 0) {
@@ -128,7 +126,7 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 	}
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
-		rv = tok->ops->init_token(tok, pin, len, label);
+		rv = cid_tok_init_token(tok, pin, len, label);
 	if (rv != CKR_OK) {
 		/* The token has told of a wrong SO passcode, in its one line. */
 		CID_DEBUG("slot %lu: re-initialisation refused (0x%lx)", slot->id, rv);
@@ -137,8 +135,6 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 	slot->epoch++;
 	cid_objs_drop_all(slot);
 	slot->objects_loaded = false;
-	slot->login = CID_NO_USER;
-	slot->admin = false;
 	CID_INFO("slot %lu: token re-initialised", slot->id);
 	return CKR_OK;
 }
@@ -190,10 +186,7 @@ static CK_RV present_slot(CK_SLOT_ID id, cid_slot **out)
 /* The slot's own answer for mechanism d: what its kind of token does. */
 static bool slot_mechanism(cid_slot *slot, const cid_mech_desc *d, CK_MECHANISM_INFO *info)
 {
-	info->ulMinKeySize = d->min_bits;
-	info->ulMaxKeySize = d->max_bits;
-	info->flags = d->flags;
-	return slot->prov->ops->mechanism == NULL || slot->prov->ops->mechanism(slot->prov, d, info);
+	return cid_tok_mechanism(slot->prov, d, info);
 }
 
 CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,

@@ -1,0 +1,235 @@
+/* The token layer (tok.h): every call on a token, its removal noted in one
+ * place, and the one login state. */
+#include <stdlib.h>
+
+#include "common/log.h"
+#include "token/tok.h"
+
+struct cid_tok {
+	cid_token *be;
+	atomic_bool *removed;
+	CK_USER_TYPE who;   /* CID_NO_USER, CKU_USER or CKU_SO */
+	bool credential;    /* a backend's own credential (vendor user type) */
+};
+
+/* Every backend answer passes here: a removed device is news for the
+ * slot, whichever call met it. */
+static CK_RV note(cid_tok *t, CK_RV rv)
+{
+	if (rv == CKR_DEVICE_REMOVED)
+		atomic_store(t->removed, true);
+	return rv;
+}
+
+static CK_RV wrap(cid_token *be, atomic_bool *removed, cid_tok **out)
+{
+	cid_tok *t = calloc(1, sizeof(*t));
+
+	if (t == NULL) {
+		be->ops->release(be);
+		return CKR_HOST_MEMORY;
+	}
+	t->be = be;
+	t->removed = removed;
+	t->who = CID_NO_USER;
+	*out = t;
+	return CKR_OK;
+}
+
+CK_RV cid_tok_open(cid_provider *prov, const char *key, atomic_bool *removed, cid_tok **out)
+{
+	cid_token *be = NULL;
+	CK_RV rv = prov->ops->open(prov, key, &be);
+
+	if (rv == CKR_DEVICE_REMOVED)
+		atomic_store(removed, true);
+	return rv == CKR_OK ? wrap(be, removed, out) : rv;
+}
+
+CK_RV cid_tok_create(cid_provider *prov, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
+                     const CK_UTF8CHAR label[32], atomic_bool *removed, char **new_key, cid_tok **out)
+{
+	cid_token *be = NULL;
+	CK_RV rv;
+
+	if (prov->ops->create == NULL)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	rv = prov->ops->create(prov, key, so_pin, len, label, new_key, &be);
+	if (rv != CKR_OK)
+		return rv;
+	rv = wrap(be, removed, out);
+	if (rv != CKR_OK) {
+		free(*new_key);
+		*new_key = NULL;
+	}
+	return rv;
+}
+
+void cid_tok_release(cid_tok **t)
+{
+	if (*t == NULL)
+		return;
+	(*t)->be->ops->release((*t)->be);
+	free(*t);
+	*t = NULL;
+}
+
+bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_INFO *info)
+{
+	info->ulMinKeySize = d->min_bits;
+	info->ulMaxKeySize = d->max_bits;
+	info->flags = d->flags;
+	return prov->ops->mechanism == NULL || prov->ops->mechanism(prov, d, info);
+}
+
+CK_RV cid_tok_status(cid_tok *t, cid_token_status *st)
+{
+	return note(t, t->be->ops->status(t->be, st));
+}
+
+/* ---- the login state ---------------------------------------------------- */
+
+CK_USER_TYPE cid_tok_who(const cid_tok *t)
+{
+	return t->who;
+}
+
+bool cid_tok_credential(const cid_tok *t)
+{
+	return t->credential;
+}
+
+CK_RV cid_tok_login(cid_tok *t, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	CK_RV rv;
+
+	switch (who) {
+	case CKU_USER:
+	case CKU_SO:
+		if (t->who == who)
+			return CKR_USER_ALREADY_LOGGED_IN;
+		if (t->who != CID_NO_USER)
+			return CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
+		break;
+	case CKU_CONTEXT_SPECIFIC:
+		if (t->who != CKU_USER)
+			return CKR_USER_NOT_LOGGED_IN;
+		break;
+	default:
+		if (t->credential)
+			return CKR_USER_ALREADY_LOGGED_IN;
+		break;
+	}
+	rv = note(t, t->be->ops->login(t->be, who, pin, len));
+	if (rv != CKR_OK)
+		return rv;
+	if (who == CKU_USER || who == CKU_SO)
+		t->who = who;
+	else if (who != CKU_CONTEXT_SPECIFIC)
+		t->credential = true;
+	return CKR_OK;
+}
+
+CK_RV cid_tok_logout(cid_tok *t)
+{
+	CK_RV rv;
+
+	if (t->who == CID_NO_USER && !t->credential)
+		return CKR_USER_NOT_LOGGED_IN;
+	/* The state ends whatever the device says: an application that logs
+	 * out must not stay logged in because a card went away. */
+	rv = note(t, t->be->ops->logout(t->be));
+	t->who = CID_NO_USER;
+	t->credential = false;
+	return rv;
+}
+
+bool cid_tok_login_lost(cid_tok *t)
+{
+	bool user = true;
+
+	if (t->who != CKU_USER || t->be->ops->check_login == NULL)
+		return false;
+	if (note(t, t->be->ops->check_login(t->be, &user)) != CKR_OK || user)
+		return false;
+	t->who = CID_NO_USER;
+	t->credential = false;
+	return true;
+}
+
+CK_RV cid_tok_init_token(cid_tok *t, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32])
+{
+	return note(t, t->be->ops->init_token(t->be, so_pin, len, label));
+}
+
+CK_RV cid_tok_init_pin(cid_tok *t, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	if (t->who != CKU_SO)
+		return CKR_USER_NOT_LOGGED_IN;
+	return note(t, t->be->ops->init_pin(t->be, pin, len));
+}
+
+CK_RV cid_tok_set_pin(cid_tok *t, const CK_UTF8CHAR *old, CK_ULONG oldlen, const CK_UTF8CHAR *new_pin,
+                      CK_ULONG newlen)
+{
+	CK_USER_TYPE who = t->who == CKU_SO ? CKU_SO : CKU_USER;
+
+	return note(t, t->be->ops->set_pin(t->be, who, old, oldlen, new_pin, newlen));
+}
+
+/* ---- objects and keys --------------------------------------------------- */
+
+CK_RV cid_tok_changed(cid_tok *t, bool *changed)
+{
+	if (t->be->ops->changed == NULL) {
+		*changed = false;
+		return CKR_OK;
+	}
+	return note(t, t->be->ops->changed(t->be, changed));
+}
+
+CK_RV cid_tok_load_objects(cid_tok *t, cid_object_sink sink, void *ctx)
+{
+	return note(t, t->be->ops->load_objects(t->be, sink, ctx));
+}
+
+CK_RV cid_tok_create_object(cid_tok *t, const cid_attrs *attrs, uint64_t *id)
+{
+	return note(t, t->be->ops->create_object(t->be, attrs, id));
+}
+
+CK_RV cid_tok_update_object(cid_tok *t, uint64_t id, const cid_attrs *attrs)
+{
+	return note(t, t->be->ops->update_object(t->be, id, attrs));
+}
+
+CK_RV cid_tok_destroy_object(cid_tok *t, uint64_t id)
+{
+	return note(t, t->be->ops->destroy_object(t->be, id));
+}
+
+bool cid_tok_holds_keys(const cid_tok *t)
+{
+	return t->be->ops->key_op != NULL;
+}
+
+CK_RV cid_tok_key_op(cid_tok *t, uint64_t id, cid_ext_kind kind, const uint8_t *in, size_t inlen, uint8_t *out,
+                     size_t *outlen)
+{
+	if (t->be->ops->key_op == NULL)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	return note(t, t->be->ops->key_op(t->be, id, kind, in, inlen, out, outlen));
+}
+
+bool cid_tok_generates_keys(const cid_tok *t)
+{
+	return t->be->ops->generate_keypair != NULL;
+}
+
+CK_RV cid_tok_generate_keypair(cid_tok *t, CK_MECHANISM_TYPE mech, cid_attrs *pub, cid_attrs *priv,
+                               uint64_t *pub_id, uint64_t *priv_id)
+{
+	if (t->be->ops->generate_keypair == NULL)
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	return note(t, t->be->ops->generate_keypair(t->be, mech, pub, priv, pub_id, priv_id));
+}

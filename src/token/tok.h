@@ -1,0 +1,94 @@
+/* The token layer: the one way the PKCS#11 front reaches a token.
+ *
+ * The front holds a cid_tok for the token in a slot and never calls a
+ * backend itself.  The layer:
+ * - records removal: any backend call that answers CKR_DEVICE_REMOVED sets
+ *   the removed flag the slot gave at open, which the front turns into the
+ *   end of that slot's sessions (P15);
+ * - holds the one login state: who is logged in (user or SO), and the
+ *   backend's own credentials proven beside it (a card's management key),
+ *   and keeps it true when the token forgets a login (a card reset by
+ *   another program);
+ * - answers for what the token's kind can do: its mechanisms, whether it
+ *   keeps its private keys (key_op) and generates keys itself.
+ * The backend interface is src/backend/backend.h.  Calls on one cid_tok are
+ * serialised by the caller (the slot's lock); none blocks on another
+ * token. */
+#ifndef CAREID_TOKEN_TOK_H
+#define CAREID_TOKEN_TOK_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+
+/* Nobody is logged in. */
+#define CID_NO_USER ((CK_USER_TYPE)-1)
+
+typedef struct cid_tok cid_tok;
+
+/* Opens the token in a place of prov.  removed is set (never cleared) by
+ * any call that meets CKR_DEVICE_REMOVED; it outlives the cid_tok. */
+CK_RV cid_tok_open(cid_provider *prov, const char *key, atomic_bool *removed, cid_tok **out);
+/* Creates a token in prov's free place (C_InitToken there); *new_key is the
+ * place the token now lives in (allocated, the caller's). */
+CK_RV cid_tok_create(cid_provider *prov, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
+                     const CK_UTF8CHAR label[32], atomic_bool *removed, char **new_key, cid_tok **out);
+/* Releases the backend token; the login state goes with it. */
+void cid_tok_release(cid_tok **t);
+
+/* Whether tokens of prov offer the crypto layer's mechanism d, and how
+ * (info filled).  Works for a place without a token (the free slot). */
+bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_INFO *info);
+
+CK_RV cid_tok_status(cid_tok *t, cid_token_status *st);
+
+/* ---- the login state ---------------------------------------------------- */
+
+/* CID_NO_USER, CKU_USER or CKU_SO. */
+CK_USER_TYPE cid_tok_who(const cid_tok *t);
+/* A backend credential (a vendor user type, see careid.h) was proven. */
+bool cid_tok_credential(const cid_tok *t);
+/* CKU_USER or CKU_SO: CKR_USER_ALREADY_LOGGED_IN,
+ * CKR_USER_ANOTHER_ALREADY_LOGGED_IN, or the backend's verdict, which
+ * becomes the login state on success.  CKU_CONTEXT_SPECIFIC re-proves the
+ * user passcode for one key use and changes no state
+ * (CKR_USER_NOT_LOGGED_IN without a user login).  A vendor user type is a
+ * backend credential beside the login state (CKR_USER_ALREADY_LOGGED_IN
+ * when proven already). */
+CK_RV cid_tok_login(cid_tok *t, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);
+/* Ends the login and any credential (CKR_USER_NOT_LOGGED_IN when there was
+ * neither). */
+CK_RV cid_tok_logout(cid_tok *t);
+/* True when the token no longer holds the user login it had (reset by
+ * another program): the state is then logged out. */
+bool cid_tok_login_lost(cid_tok *t);
+
+CK_RV cid_tok_init_token(cid_tok *t, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32]);
+/* With the SO logged in: sets (and unblocks) the user passcode. */
+CK_RV cid_tok_init_pin(cid_tok *t, const CK_UTF8CHAR *pin, CK_ULONG len);
+/* Changes the SO passcode when the SO is logged in, the user's otherwise
+ * (then old is checked, costing a try when wrong). */
+CK_RV cid_tok_set_pin(cid_tok *t, const CK_UTF8CHAR *old, CK_ULONG oldlen, const CK_UTF8CHAR *new_pin,
+                      CK_ULONG newlen);
+
+/* ---- objects and keys --------------------------------------------------- */
+
+CK_RV cid_tok_changed(cid_tok *t, bool *changed);
+CK_RV cid_tok_load_objects(cid_tok *t, cid_object_sink sink, void *ctx);
+CK_RV cid_tok_create_object(cid_tok *t, const cid_attrs *attrs, uint64_t *id);
+CK_RV cid_tok_update_object(cid_tok *t, uint64_t id, const cid_attrs *attrs);
+CK_RV cid_tok_destroy_object(cid_tok *t, uint64_t id);
+
+/* Whether the token keeps its private keys and runs their primitive. */
+bool cid_tok_holds_keys(const cid_tok *t);
+CK_RV cid_tok_key_op(cid_tok *t, uint64_t id, cid_ext_kind kind, const uint8_t *in, size_t inlen, uint8_t *out,
+                     size_t *outlen);
+/* Whether the token generates key pairs itself. */
+bool cid_tok_generates_keys(const cid_tok *t);
+CK_RV cid_tok_generate_keypair(cid_tok *t, CK_MECHANISM_TYPE mech, cid_attrs *pub, cid_attrs *priv,
+                               uint64_t *pub_id, uint64_t *priv_id);
+
+#endif
