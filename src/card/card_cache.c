@@ -4,13 +4,14 @@
  * a write through this module publishes a new one.  A card rewritten by
  * another program is not noticed (PIV offers no change counter): the
  * cache only covers what this process did. */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "card/card_int.h"
 
-static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+/* NULL before the card provider starts the cache (unit tests of the card
+ * token alone are single-threaded). */
+static cid_mutex *cache_lock;
 /* Most recently used first. */
 static card_data *cache[CARD_CACHE_MAX];
 
@@ -20,17 +21,34 @@ card_data *card_data_new(void)
 
 	if (d == NULL)
 		return NULL;
-	d->refs = 1;
+	atomic_init(&d->refs, 1);
 	for (size_t i = 0; i < CARD_NKEYS; i++)
 		d->keys[i].ref = card_key_ref(i);
 	return d;
 }
 
+static void lock(void)
+{
+	if (cache_lock != NULL)
+		cid_mutex_lock(cache_lock);
+}
+
+static void unlock(void)
+{
+	if (cache_lock != NULL)
+		cid_mutex_unlock(cache_lock);
+}
+
+CK_RV card_cache_start(void)
+{
+	memset(cache, 0, sizeof(cache));
+	cache_lock = NULL;
+	return cid_mutex_new(&cache_lock);
+}
+
 card_data *card_data_ref(card_data *d)
 {
-	pthread_mutex_lock(&cache_lock);
-	d->refs++;
-	pthread_mutex_unlock(&cache_lock);
+	atomic_fetch_add(&d->refs, 1);
 	return d;
 }
 
@@ -49,9 +67,7 @@ void card_data_unref(card_data **pd)
 	if (d == NULL)
 		return;
 	*pd = NULL;
-	pthread_mutex_lock(&cache_lock);
-	last = --d->refs == 0;
-	pthread_mutex_unlock(&cache_lock);
+	last = atomic_fetch_sub(&d->refs, 1) == 1;
 	if (last)
 		destroy(d);
 }
@@ -85,17 +101,17 @@ card_data *card_cache_get(const char *ident)
 {
 	card_data *d = NULL;
 
-	pthread_mutex_lock(&cache_lock);
+	lock();
 	for (size_t i = 0; i < CARD_CACHE_MAX && cache[i] != NULL; i++) {
 		if (strcmp(cache[i]->ident, ident) != 0)
 			continue;
 		d = cache[i];
-		d->refs++;
+		atomic_fetch_add(&d->refs, 1);
 		memmove(cache + 1, cache, i * sizeof(cache[0]));
 		cache[0] = d;
 		break;
 	}
-	pthread_mutex_unlock(&cache_lock);
+	unlock();
 	return d;
 }
 
@@ -104,8 +120,8 @@ void card_cache_put(card_data *d)
 	card_data *drop = NULL;
 	size_t i;
 
-	pthread_mutex_lock(&cache_lock);
-	d->refs++;
+	lock();
+	atomic_fetch_add(&d->refs, 1);
 	for (i = 0; i < CARD_CACHE_MAX && cache[i] != NULL; i++)
 		if (strcmp(cache[i]->ident, d->ident) == 0)
 			break;
@@ -114,9 +130,9 @@ void card_cache_put(card_data *d)
 	drop = cache[i];
 	memmove(cache + 1, cache, i * sizeof(cache[0]));
 	cache[0] = d;
-	if (drop != NULL && --drop->refs != 0)
+	if (drop != NULL && atomic_fetch_sub(&drop->refs, 1) != 1)
 		drop = NULL;
-	pthread_mutex_unlock(&cache_lock);
+	unlock();
 	if (drop != NULL)
 		destroy(drop);
 }
@@ -126,13 +142,14 @@ void card_cache_clear(void)
 	card_data *all[CARD_CACHE_MAX];
 	size_t n = 0;
 
-	pthread_mutex_lock(&cache_lock);
+	lock();
 	for (size_t i = 0; i < CARD_CACHE_MAX; i++) {
-		if (cache[i] != NULL && --cache[i]->refs == 0)
+		if (cache[i] != NULL && atomic_fetch_sub(&cache[i]->refs, 1) == 1)
 			all[n++] = cache[i];
 		cache[i] = NULL;
 	}
-	pthread_mutex_unlock(&cache_lock);
+	unlock();
 	for (size_t i = 0; i < n; i++)
 		destroy(all[i]);
+	cid_mutex_free(&cache_lock);
 }

@@ -3,13 +3,14 @@
 #ifndef CAREID_CARD_CARD_INT_H
 #define CAREID_CARD_CARD_INT_H
 
-#include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "card/io.h"
 #include "card/piv.h"
 #include "common/attrs.h"
+#include "common/lock.h"
 #include "backend/backend.h"
 
 /* The four standard key slots, in CKA_ID order (01 9A ... 04 9E). */
@@ -32,7 +33,7 @@ typedef struct card_key {
  * and open tokens and never changed once published: a change makes a new
  * snapshot (card_cache.c). */
 typedef struct card_data {
-	unsigned refs;        /* under the cache lock */
+	atomic_uint refs;
 	char ident[64];       /* GUID hex + "/" + serial: the cache key */
 	uint8_t guid[16];
 	bool have_guid;
@@ -79,14 +80,19 @@ card_data *card_cache_get(const char *ident);
 void card_cache_put(card_data *d);
 /* Forgets every card (tests; module teardown). */
 void card_cache_clear(void);
+/* Starts an empty cache with a lock made under the application's locking
+ * choice (the card provider, at C_Initialize).  Whatever a parent process
+ * left in it is forgotten, neither locked nor freed: a forked child must
+ * not wait for a lock a parent thread held at fork time. */
+CK_RV card_cache_start(void);
 
 /* ---- the token ---- */
 typedef enum { CARD_NOBODY = 0, CARD_USER, CARD_SO } card_who;
 
 typedef struct card_token {
 	cid_token base;
-	/* Serialises the card: key_op may arrive from several threads. */
-	pthread_mutex_t lock;
+	/* Serialises the card, under the application's locking choice. */
+	cid_mutex *lock;
 	cid_card_io *io;
 	uint64_t seen_resets;
 	bool removed;

@@ -39,9 +39,9 @@ static void log_malformed(card_token *t, cid_passcode_role role, const CK_UTF8CH
 {
 	char name[CID_TOKEN_NAME_LEN];
 
-	pthread_mutex_lock(&t->lock);
+	cid_mutex_lock(t->lock);
 	CID_PASSCODE_MALFORMED(card_name(t, false, name), role, pin, len);
-	pthread_mutex_unlock(&t->lock);
+	cid_mutex_unlock(t->lock);
 }
 
 static void note_pin_tries(card_token *t, CK_RV rv, int tries)
@@ -144,9 +144,9 @@ CK_RV card_logout(cid_token *tok)
 		card_forget_login(t);
 		card_end(t);
 	} else {
-		pthread_mutex_lock(&t->lock);
+		cid_mutex_lock(t->lock);
 		card_forget_login(t);
-		pthread_mutex_unlock(&t->lock);
+		cid_mutex_unlock(t->lock);
 	}
 	/* Logged out either way: a removed card has forgotten too. */
 	return rv == CKR_DEVICE_REMOVED ? CKR_OK : rv;

@@ -11,9 +11,9 @@ CK_RV card_changed(cid_token *tok, bool *changed)
 {
 	card_token *t = (card_token *)tok;
 
-	pthread_mutex_lock(&t->lock);
+	cid_mutex_lock(t->lock);
 	*changed = t->loaded != NULL && t->loaded != t->data;
-	pthread_mutex_unlock(&t->lock);
+	cid_mutex_unlock(t->lock);
 	return CKR_OK;
 }
 

@@ -2,13 +2,14 @@
  * holds a card; its epoch changes whenever a card comes or goes, so the
  * front can end the sessions of a card that was pulled (P15) even when
  * another card was put in before it looked. */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "card/card.h"
+#include "card/card_int.h"
 #include "card/pcsc.h"
+#include "common/lock.h"
 #include "common/log.h"
 
 #define DESCRIPTION_MAX 64
@@ -22,7 +23,7 @@ typedef struct known_reader {
 
 typedef struct card_provider {
 	cid_provider base;
-	pthread_mutex_t lock;
+	cid_mutex *lock;
 	cid_pcsc *pcsc;
 	known_reader *known;
 	size_t nknown;
@@ -52,7 +53,7 @@ static CK_RV cp_scan(cid_provider *base, cid_place_sink sink, void *ctx)
 	size_t n = 0;
 	CK_RV rv;
 
-	pthread_mutex_lock(&p->lock);
+	cid_mutex_lock(p->lock);
 	rv = cid_pcsc_snapshot(p->pcsc, &r, &n);
 	if (rv == CKR_OK && n > 0 && (now = calloc(n, sizeof(*now))) == NULL)
 		rv = CKR_HOST_MEMORY;
@@ -71,7 +72,7 @@ static CK_RV cp_scan(cid_provider *base, cid_place_sink sink, void *ctx)
 	cid_pcsc_readers_free(&r, n);
 	if (rv != CKR_OK) {
 		forget(now, n);
-		pthread_mutex_unlock(&p->lock);
+		cid_mutex_unlock(p->lock);
 		return rv;
 	}
 	forget(p->known, p->nknown);
@@ -86,7 +87,7 @@ static CK_RV cp_scan(cid_provider *base, cid_place_sink sink, void *ctx)
 		snprintf(desc, sizeof(desc), "%s", now[i].name);
 		rv = sink(ctx, &pl);
 	}
-	pthread_mutex_unlock(&p->lock);
+	cid_mutex_unlock(p->lock);
 	return rv;
 }
 
@@ -117,7 +118,7 @@ static void cp_release(cid_provider *base)
 	forget(p->known, p->nknown);
 	/* C_Finalize gives everything back, card contents included. */
 	cid_card_cache_clear();
-	pthread_mutex_destroy(&p->lock);
+	cid_mutex_free(&p->lock);
 	free(p);
 }
 
@@ -155,7 +156,12 @@ CK_RV cid_card_provider_new(cid_provider **out)
 		free(p);
 		return rv;
 	}
-	pthread_mutex_init(&p->lock, NULL);
+	if ((rv = cid_mutex_new(&p->lock)) != CKR_OK || (rv = card_cache_start()) != CKR_OK) {
+		cid_mutex_free(&p->lock);
+		cid_pcsc_free(&p->pcsc);
+		free(p);
+		return rv;
+	}
 	p->base.ops = &card_provider_ops;
 	*out = &p->base;
 	return CKR_OK;

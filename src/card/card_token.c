@@ -48,9 +48,9 @@ CK_RV card_begin(card_token *t, bool *reset)
 
 	if (reset != NULL)
 		*reset = false;
-	pthread_mutex_lock(&t->lock);
+	cid_mutex_lock(t->lock);
 	if (t->removed) {
-		pthread_mutex_unlock(&t->lock);
+		cid_mutex_unlock(t->lock);
 		return CKR_DEVICE_REMOVED;
 	}
 	rv = cid_io_begin(t->io);
@@ -70,7 +70,7 @@ CK_RV card_begin(card_token *t, bool *reset)
 	}
 	if (rv != CKR_OK) {
 		rv = card_note(t, rv);
-		pthread_mutex_unlock(&t->lock);
+		cid_mutex_unlock(t->lock);
 	}
 	return rv;
 }
@@ -78,7 +78,7 @@ CK_RV card_begin(card_token *t, bool *reset)
 void card_end(card_token *t)
 {
 	cid_io_end(t->io);
-	pthread_mutex_unlock(&t->lock);
+	cid_mutex_unlock(t->lock);
 }
 
 static void hex(const uint8_t *b, size_t n, char *out)
@@ -287,7 +287,7 @@ static void card_release(cid_token *tok)
 	card_data_unref(&t->data);
 	if (t->io != NULL)
 		t->io->ops->release(t->io);
-	pthread_mutex_destroy(&t->lock);
+	cid_mutex_free(&t->lock);
 	cid_wipe(t, sizeof(*t));
 	free(t);
 }
@@ -325,7 +325,11 @@ CK_RV cid_card_token_open(cid_card_io *io, cid_token **out)
 		io->ops->release(io);
 		return CKR_HOST_MEMORY;
 	}
-	pthread_mutex_init(&t->lock, NULL);
+	if (cid_mutex_new(&t->lock) != CKR_OK) {
+		free(t);
+		io->ops->release(io);
+		return CKR_CANT_LOCK;
+	}
 	t->base.ops = &card_token_ops;
 	t->io = io;
 	t->seen_resets = io->resets;
