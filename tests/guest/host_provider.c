@@ -34,6 +34,7 @@ static CK_FUNCTION_LIST_3_0 *module;
 static CK_SLOT_ID trap_slot = (CK_SLOT_ID)-1;
 static OSSL_LIB_CTX *impl_ctx; /* where the trap computes real SHA-256 */
 static EVP_MD *impl_md;
+static OSSL_PROVIDER *loaded[3]; /* the host's, unloaded at exit */
 
 /* ---- the trap provider ---------------------------------------------------- */
 
@@ -169,11 +170,13 @@ static void on_watchdog(int sig)
 static int arm_trap(void)
 {
 	impl_ctx = OSSL_LIB_CTX_new();
-	if (impl_ctx == NULL || OSSL_PROVIDER_load(impl_ctx, "default") == NULL ||
+	if (impl_ctx == NULL || (loaded[0] = OSSL_PROVIDER_load(impl_ctx, "default")) == NULL ||
 	    (impl_md = EVP_MD_fetch(impl_ctx, "SHA256", NULL)) == NULL)
 		return -1;
-	if (!OSSL_PROVIDER_add_builtin(NULL, TRAP_NAME, p_init) || OSSL_PROVIDER_load(NULL, TRAP_NAME) == NULL ||
-	    OSSL_PROVIDER_load(NULL, "default") == NULL || !EVP_set_default_properties(NULL, "?provider=" TRAP_NAME))
+	if (!OSSL_PROVIDER_add_builtin(NULL, TRAP_NAME, p_init) ||
+	    (loaded[1] = OSSL_PROVIDER_load(NULL, TRAP_NAME)) == NULL ||
+	    (loaded[2] = OSSL_PROVIDER_load(NULL, "default")) == NULL ||
+	    !EVP_set_default_properties(NULL, "?provider=" TRAP_NAME))
 		return -1;
 	signal(SIGALRM, on_watchdog);
 	alarm(WATCHDOG_SECONDS);
@@ -238,9 +241,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_careid_never_uses_the_hosts_context, th_setup, th_teardown),
 	};
 
+	int failed;
+
 	if (arm_trap() != 0) {
 		fprintf(stderr, "host_provider: cannot set up the trap provider\n");
 		return 1;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	failed = cmocka_run_group_tests(tests, NULL, NULL);
+	EVP_MD_free(impl_md);
+	for (int i = 2; i >= 0; i--)
+		OSSL_PROVIDER_unload(loaded[i]);
+	OSSL_LIB_CTX_free(impl_ctx);
+	return failed;
 }
