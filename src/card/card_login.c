@@ -169,10 +169,9 @@ CK_RV card_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 	card_token *t = (card_token *)tok;
 	char name[CID_TOKEN_NAME_LEN];
 	int tries = CID_PIV_TRIES_UNKNOWN, before;
-	CK_RV rv = cid_policy_pin_format(pin, len);
+	CK_RV rv;
 
-	if (rv != CKR_OK)
-		return rv;
+	/* The new passcode's format (P1) is the token layer's to check. */
 	if ((rv = card_begin(t, NULL)) != CKR_OK)
 		return rv;
 	if (t->who != CARD_SO || t->puklen == 0) {
@@ -205,18 +204,13 @@ CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 
 	if (who != CKU_USER && who != CKU_SO)
 		return CKR_USER_TYPE_INVALID;
-	/* The front has refused (and told of) a new passcode of the wrong
-	 * format or equal to the old one; these checks guard the card. */
-	if ((rv = cid_policy_pin_format(new_pin, newlen)) != CKR_OK)
-		return rv;
+	/* The token layer has refused (and told of) a new passcode of the
+	 * wrong format or equal to the old one (P1, P5). */
 	/* An impossible old passcode would only cost a try. */
 	if (!cid_policy_pin_plausible(old, oldlen)) {
 		log_malformed(t, role, old, oldlen);
 		return CKR_PIN_INCORRECT;
 	}
-	/* P5: a new passcode differs from the current one. */
-	if (oldlen == newlen && cid_memcmp_ct(old, new_pin, newlen) == 0)
-		return CKR_PIN_INVALID;
 	if ((rv = card_begin(t, NULL)) != CKR_OK)
 		return rv;
 	before = so ? t->puk_tries : t->pin_tries;

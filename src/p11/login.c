@@ -5,12 +5,12 @@
  * layer (src/token/tok.h) holds it.  The backend enforces P1-P3 (format
  * before any try, durable try counter, lockout); its return codes pass
  * through unchanged.
- * The front adds the session-state rules and the P1 format of passcodes
- * being set, and P5 (a new passcode differs from the old one).
+ * The front adds the session-state rules; the token layer enforces P1 and
+ * P5 for passcodes being set.
  * Log lines: the backend tells of every passcode it checks or refuses (one
- * line per wrong passcode, with the tries left), so the front adds no line
- * of its own for those; it tells of the passcodes it refuses itself (the
- * format and P5 of a new passcode), and of the rest only in a debug trace.
+ * line per wrong passcode, with the tries left), and the token layer of
+ * the new passcodes it refuses, so the front adds no line of its own for
+ * those; of the rest it tells only in a debug trace.
  * Passcodes are never logged. */
 #include <stdio.h>
 #include <string.h>
@@ -246,7 +246,6 @@ CK_RV C_Logout(CK_SESSION_HANDLE hSession)
 
 static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 {
-	char name[CID_TOKEN_NAME_LEN];
 	cid_tok *tok;
 	CK_RV rv;
 
@@ -254,11 +253,6 @@ static CK_RV init_pin_locked(cid_session *s, CK_UTF8CHAR_PTR pin, CK_ULONG len)
 		return CKR_SESSION_READ_ONLY;
 	if (cid_slot_who(s->slot) != CKU_SO)
 		return CKR_USER_NOT_LOGGED_IN;
-	rv = cid_policy_pin_format(pin, len);
-	if (rv != CKR_OK) {
-		CID_NEW_PASSCODE_REFUSED(token_name(s->slot, name), CID_PASSCODE_USER, pin, len, false);
-		return rv;
-	}
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
 		rv = cid_tok_init_pin(tok, pin, len);
@@ -299,23 +293,11 @@ static CK_RV set_pin_locked(cid_session *s, CK_UTF8CHAR_PTR old, CK_ULONG oldlen
 	 * checked by the backend, costing a try when wrong); an SO session
 	 * changes the SO passcode. */
 	CK_USER_TYPE who = cid_slot_who(s->slot) == CKU_SO ? CKU_SO : CKU_USER;
-	cid_passcode_role role = who == CKU_SO ? CID_PASSCODE_SO : CID_PASSCODE_USER;
-	char name[CID_TOKEN_NAME_LEN];
 	cid_tok *tok;
 	CK_RV rv;
 
 	if (!cid_session_rw(s))
 		return CKR_SESSION_READ_ONLY;
-	rv = cid_policy_pin_format(new_pin, newlen);
-	if (rv != CKR_OK) {
-		CID_NEW_PASSCODE_REFUSED(token_name(s->slot, name), role, new_pin, newlen, false);
-		return rv;
-	}
-	/* P5.  Both values are the caller's: comparing them reveals nothing. */
-	if (oldlen == newlen && memcmp(old, new_pin, newlen) == 0) {
-		CID_NEW_PASSCODE_REFUSED(token_name(s->slot, name), role, new_pin, newlen, true);
-		return CKR_PIN_INVALID;
-	}
 	rv = cid_slot_token(s->slot, &tok);
 	if (rv == CKR_OK)
 		rv = cid_tok_set_pin(tok, old, oldlen, new_pin, newlen);

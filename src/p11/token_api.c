@@ -142,7 +142,6 @@ static CK_RV reinit_token(cid_slot *slot, CK_UTF8CHAR_PTR pin, CK_ULONG len, CK_
 CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
                   CK_UTF8CHAR_PTR pLabel)
 {
-	char name[CID_TOKEN_NAME_LEN];
 	cid_slot *slot;
 	CK_RV rv;
 
@@ -154,13 +153,6 @@ CK_RV C_InitToken(CK_SLOT_ID slotID, CK_UTF8CHAR_PTR pPin, CK_ULONG ulPinLen,
 		rv = cid_slot_get(slotID, &slot);
 	if (rv != CKR_OK)
 		return rv;
-	rv = cid_policy_pin_format(pPin, ulPinLen);
-	if (rv != CKR_OK) {
-		CID_NEW_PASSCODE_REFUSED(cid_token_name(name, pLabel, 32, NULL, 0), CID_PASSCODE_SO, pPin,
-		                         ulPinLen, false);
-		return rv;
-	}
-
 	cid_mutex_lock(slot->lock);
 	if (!cid_slot_present(slot))
 		rv = CKR_TOKEN_NOT_PRESENT;

@@ -12,6 +12,21 @@ CK_RV cid_policy_pin_format(const CK_UTF8CHAR *pin, CK_ULONG len)
 	return CKR_OK;
 }
 
+CK_RV cid_policy_new_pin(const CK_UTF8CHAR *old, CK_ULONG oldlen, const CK_UTF8CHAR *new_pin, CK_ULONG newlen,
+                         bool *same_as_old)
+{
+	CK_RV rv = cid_policy_pin_format(new_pin, newlen);
+	unsigned char diff = 0;
+
+	*same_as_old = false;
+	if (rv != CKR_OK || old == NULL || oldlen != newlen)
+		return rv;
+	for (CK_ULONG i = 0; i < newlen; i++)
+		diff |= (unsigned char)(old[i] ^ new_pin[i]);
+	*same_as_old = diff == 0;
+	return *same_as_old ? CKR_PIN_INVALID : CKR_OK;
+}
+
 bool cid_policy_pin_plausible(const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	return pin != NULL && cid_policy_pin_format(pin, len) == CKR_OK;

@@ -3,7 +3,29 @@
  * Every threshold that the procedures fix lives here with its default.  The
  * soft token, the card driver and the lifecycle tools read these names and
  * never restate the numbers.  (Time-based rules are enforced on the host
- * because a smartcard has no clock; see docs/threat-model.md.) */
+ * because a smartcard has no clock; see docs/threat-model.md.)
+ *
+ * The rules (../shared policy P1-P16) and the one layer that enforces each:
+ *   P1  passcode of 6-8 digits: set (C_InitToken, C_InitPIN, C_SetPIN) --
+ *       the token layer (src/token/tok.c, cid_policy_new_pin); presented
+ *       (C_Login) -- the backend, before it spends a try
+ *       (cid_policy_pin_plausible), since the try counter is its own
+ *   P2  three tries, a durable counter, lockout -- the backend (soft:
+ *       src/soft/pin.c; card: the chip)
+ *   P3  the SO unblocks -- the backend (soft: pin.c; card: RESET RETRY
+ *       COUNTER with the PUK)
+ *   P4  self-service unlock code -- the lifecycle layer, not built yet
+ *   P5  a new passcode differs from the old -- the token layer
+ *       (cid_policy_new_pin)
+ *   P6  two certificates, two years -- issuance (today the demo and test CAs)
+ *   P7-P12 renewal window, self-renewals, repair, cancel, temporary and
+ *       contractor cards -- the lifecycle layer, not built yet
+ *   P13 the UUID, no name -- issuance; the token label shows the UUID
+ *   P14 audit -- the backend's trail (soft: src/soft/audit.c)
+ *   P15 removal ends the login -- the token layer notes the removal, the
+ *       front ends the sessions (src/p11/slot.c)
+ *   P16 the same rules on both backends -- by construction: every rule
+ *       above lives once, above or beside both backends */
 #ifndef CAREID_POLICY_POLICY_H
 #define CAREID_POLICY_POLICY_H
 
@@ -40,6 +62,12 @@
  * C_SetPIN): CKR_PIN_LEN_RANGE for a bad length, CKR_PIN_INVALID for a
  * non-digit, CKR_ARGUMENTS_BAD for NULL with a non-zero length. */
 CK_RV cid_policy_pin_format(const CK_UTF8CHAR *pin, CK_ULONG len);
+
+/* P1 and P5 for a passcode being set: its format, then, when old is given,
+ * that it differs from old (CKR_PIN_INVALID, *same_as_old set).  The
+ * comparison takes the same time wherever the two differ. */
+CK_RV cid_policy_new_pin(const CK_UTF8CHAR *old, CK_ULONG oldlen, const CK_UTF8CHAR *new_pin, CK_ULONG newlen,
+                         bool *same_as_old);
 
 /* For a passcode being *presented* (C_Login): true when it can possibly be
  * right.  A passcode that fails this never costs a try (P1). */

@@ -260,7 +260,6 @@ CK_RV soft_logout(cid_token *tok)
 CK_RV soft_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	soft_token *t = (soft_token *)tok;
-	char name[CID_TOKEN_NAME_LEN];
 	cid_kdf_params prm;
 	soft_wrap w;
 	CK_RV rv;
@@ -269,11 +268,7 @@ CK_RV soft_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 		CID_DEBUG("setting the user passcode needs the SO logged in");
 		return CKR_USER_NOT_LOGGED_IN;
 	}
-	rv = cid_policy_pin_format(pin, len);
-	if (rv != CKR_OK) {
-		CID_NEW_PASSCODE_REFUSED(soft_token_name(t, name), CID_PASSCODE_USER, pin, len, false);
-		return rv;
-	}
+	/* The new passcode's format (P1) is the token layer's to check. */
 	rv = soft_kdf_params_load(t->db, &prm);
 	if (rv == CKR_OK)
 		rv = soft_wrap_make(t->serial, SOFT_ROLE_USER, &prm, pin, len, t->key, &w);
@@ -304,7 +299,6 @@ CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 	soft_token *t = (soft_token *)tok;
 	soft_role role = who == CKU_SO ? SOFT_ROLE_SO : SOFT_ROLE_USER;
 	const char *name = who == CKU_SO ? "so" : "user";
-	char tname[CID_TOKEN_NAME_LEN];
 	uint8_t key[CID_AEAD_KEY_LEN];
 	cid_kdf_params prm;
 	soft_wrap w;
@@ -317,15 +311,8 @@ CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 	rv = precheck(t, role);
 	if (rv != CKR_OK)
 		return rv;
-	rv = cid_policy_pin_format(new_pin, newlen);
-	if (rv != CKR_OK) {
-		CID_NEW_PASSCODE_REFUSED(soft_token_name(t, tname), log_role(role), new_pin, newlen, false);
-		return rv;
-	}
-	if (old != NULL && oldlen == newlen && cid_memcmp_ct(old, new_pin, newlen) == 0) {
-		CID_NEW_PASSCODE_REFUSED(soft_token_name(t, tname), log_role(role), new_pin, newlen, true);
-		return CKR_PIN_INVALID;
-	}
+	/* The new passcode's format and difference (P1, P5) are the token
+	 * layer's to check. */
 	rv = soft_kdf_params_load(t->db, &prm);
 	if (rv == CKR_OK)
 		rv = verify(t, role, who == CKU_SO ? "so" : "user", old, oldlen, key, NULL);

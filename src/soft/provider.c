@@ -371,12 +371,7 @@ static CK_RV soft_create(cid_provider *prov, const char *key, const CK_UTF8CHAR 
 		CID_DEBUG("place %s holds a token already; initialise it instead", key);
 		return CKR_ARGUMENTS_BAD;
 	}
-	rv = cid_policy_pin_format(so_pin, len);
-	if (rv != CKR_OK) {
-		CID_NEW_PASSCODE_REFUSED(cid_token_name(tname, label, 32, NULL, 0), CID_PASSCODE_SO, so_pin, len,
-		                         false);
-		return rv;
-	}
+	/* The SO passcode's format (P1) is the token layer's to check. */
 	/* The first token makes the directory; nothing before it does. */
 	rv = make_dir(p->dir);
 	if (rv != CKR_OK)

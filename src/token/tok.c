@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "common/log.h"
+#include "policy/policy.h"
 #include "token/tok.h"
 
 struct cid_tok {
@@ -21,7 +22,7 @@ static CK_RV note(cid_tok *t, CK_RV rv)
 	return rv;
 }
 
-static CK_RV wrap(cid_token *be, atomic_bool *removed, cid_tok **out)
+CK_RV cid_tok_wrap(cid_token *be, atomic_bool *removed, cid_tok **out)
 {
 	cid_tok *t = calloc(1, sizeof(*t));
 
@@ -36,6 +37,27 @@ static CK_RV wrap(cid_token *be, atomic_bool *removed, cid_tok **out)
 	return CKR_OK;
 }
 
+/* P1 and P5 for a passcode being set, once for every kind of token: a
+ * refused one never reaches the backend and costs nothing.  The line
+ * names the token as its status does (or label alone, before it exists). */
+static CK_RV new_passcode(cid_tok *t, const CK_UTF8CHAR *label, cid_passcode_role role, const CK_UTF8CHAR *old,
+                          CK_ULONG oldlen, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	char name[CID_TOKEN_NAME_LEN];
+	cid_token_status st;
+	bool same = false;
+	CK_RV rv = cid_policy_new_pin(old, oldlen, pin, len, &same);
+
+	if (rv == CKR_OK)
+		return CKR_OK;
+	if (t != NULL && t->be->ops->status(t->be, &st) == CKR_OK)
+		cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
+	else
+		cid_token_name(name, label, label != NULL ? 32 : 0, NULL, 0);
+	CID_NEW_PASSCODE_REFUSED(name, role, pin, len, same);
+	return rv;
+}
+
 CK_RV cid_tok_open(cid_provider *prov, const char *key, atomic_bool *removed, cid_tok **out)
 {
 	cid_token *be = NULL;
@@ -43,7 +65,7 @@ CK_RV cid_tok_open(cid_provider *prov, const char *key, atomic_bool *removed, ci
 
 	if (rv == CKR_DEVICE_REMOVED)
 		atomic_store(removed, true);
-	return rv == CKR_OK ? wrap(be, removed, out) : rv;
+	return rv == CKR_OK ? cid_tok_wrap(be, removed, out) : rv;
 }
 
 CK_RV cid_tok_create(cid_provider *prov, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
@@ -54,10 +76,12 @@ CK_RV cid_tok_create(cid_provider *prov, const char *key, const CK_UTF8CHAR *so_
 
 	if (prov->ops->create == NULL)
 		return CKR_FUNCTION_NOT_SUPPORTED;
+	if ((rv = new_passcode(NULL, label, CID_PASSCODE_SO, NULL, 0, so_pin, len)) != CKR_OK)
+		return rv;
 	rv = prov->ops->create(prov, key, so_pin, len, label, new_key, &be);
 	if (rv != CKR_OK)
 		return rv;
-	rv = wrap(be, removed, out);
+	rv = cid_tok_wrap(be, removed, out);
 	if (rv != CKR_OK) {
 		free(*new_key);
 		*new_key = NULL;
@@ -159,13 +183,21 @@ bool cid_tok_login_lost(cid_tok *t)
 
 CK_RV cid_tok_init_token(cid_tok *t, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32])
 {
+	CK_RV rv = new_passcode(t, label, CID_PASSCODE_SO, NULL, 0, so_pin, len);
+
+	if (rv != CKR_OK)
+		return rv;
 	return note(t, t->be->ops->init_token(t->be, so_pin, len, label));
 }
 
 CK_RV cid_tok_init_pin(cid_tok *t, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
+	CK_RV rv;
+
 	if (t->who != CKU_SO)
 		return CKR_USER_NOT_LOGGED_IN;
+	if ((rv = new_passcode(t, NULL, CID_PASSCODE_USER, NULL, 0, pin, len)) != CKR_OK)
+		return rv;
 	return note(t, t->be->ops->init_pin(t->be, pin, len));
 }
 
@@ -173,7 +205,11 @@ CK_RV cid_tok_set_pin(cid_tok *t, const CK_UTF8CHAR *old, CK_ULONG oldlen, const
                       CK_ULONG newlen)
 {
 	CK_USER_TYPE who = t->who == CKU_SO ? CKU_SO : CKU_USER;
+	CK_RV rv = new_passcode(t, NULL, who == CKU_SO ? CID_PASSCODE_SO : CID_PASSCODE_USER, old, oldlen, new_pin,
+	                        newlen);
 
+	if (rv != CKR_OK)
+		return rv;
 	return note(t, t->be->ops->set_pin(t->be, who, old, oldlen, new_pin, newlen));
 }
 

@@ -9,6 +9,9 @@
  *   backend's own credentials proven beside it (a card's management key),
  *   and keeps it true when the token forgets a login (a card reset by
  *   another program);
+ * - enforces the rules for passcodes being set, once for every kind of
+ *   token: 6-8 digits (P1) and a new passcode that differs from the old
+ *   (P5); a refused one never reaches the backend;
  * - answers for what the token's kind can do: its mechanisms, whether it
  *   keeps its private keys (key_op) and generates keys itself.
  * The backend interface is src/backend/backend.h.  Calls on one cid_tok are
@@ -36,6 +39,9 @@ CK_RV cid_tok_open(cid_provider *prov, const char *key, atomic_bool *removed, ci
  * place the token now lives in (allocated, the caller's). */
 CK_RV cid_tok_create(cid_provider *prov, const char *key, const CK_UTF8CHAR *so_pin, CK_ULONG len,
                      const CK_UTF8CHAR label[32], atomic_bool *removed, char **new_key, cid_tok **out);
+/* Takes over a backend token opened by other means (the unit tests of a
+ * backend, which have no provider); released with it. */
+CK_RV cid_tok_wrap(cid_token *be, atomic_bool *removed, cid_tok **out);
 /* Releases the backend token; the login state goes with it. */
 void cid_tok_release(cid_tok **t);
 

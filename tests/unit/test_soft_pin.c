@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "policy/policy.h"
+#include "token/tok.h"
 #include "soft_fixture.h"
 
 /* ---- passcodes ---- */
@@ -177,8 +178,17 @@ static void test_unblock_keeps_objects(void **state)
 	/* Only the SO can set the user passcode. */
 	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"246810", 6), CKR_USER_NOT_LOGGED_IN);
 	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_OK);
-	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"24681", 5), CKR_PIN_LEN_RANGE);
-	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"24681x", 6), CKR_PIN_INVALID);
+	/* The new passcode's format (P1) is the token layer's rule. */
+	{
+		atomic_bool removed = false;
+		cid_tok *tk = NULL;
+
+		assert_int_equal(cid_tok_open(f->p, f->key, &removed, &tk), CKR_OK);
+		assert_int_equal(cid_tok_login(tk, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, strlen(SO_PIN)), CKR_OK);
+		assert_int_equal(cid_tok_init_pin(tk, (const CK_UTF8CHAR *)"24681", 5), CKR_PIN_LEN_RANGE);
+		assert_int_equal(cid_tok_init_pin(tk, (const CK_UTF8CHAR *)"24681x", 6), CKR_PIN_INVALID);
+		cid_tok_release(&tk);
+	}
 	/* The SO sees no private object. */
 	assert_int_equal(load(f->t, &s), 0);
 	assert_int_equal(f->t->ops->init_pin(f->t, (const CK_UTF8CHAR *)"246810", 6), CKR_OK);
@@ -206,11 +216,22 @@ static void test_set_pin(void **state)
 	assert_int_equal(login(t, CKU_USER, USER_PIN), CKR_OK);
 	private_data(&a);
 	(void)create(t, &a);
-	/* Refusals that cost no try. */
-	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, u, 6), CKR_PIN_INVALID);
-	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, (const CK_UTF8CHAR *)"1234", 4), CKR_PIN_LEN_RANGE);
-	assert_int_equal(t->ops->set_pin(t, CKU_USER, u, 6, (const CK_UTF8CHAR *)"12345x", 6), CKR_PIN_INVALID);
+	/* Refusals that cost no try: the token layer's rules (P1, P5). */
+	{
+		atomic_bool removed = false;
+		cid_tok *tk = NULL;
+
+		assert_int_equal(cid_tok_open(f->p, f->key, &removed, &tk), CKR_OK);
+		assert_int_equal(cid_tok_set_pin(tk, u, 6, u, 6), CKR_PIN_INVALID);
+		assert_int_equal(cid_tok_set_pin(tk, u, 6, (const CK_UTF8CHAR *)"1234", 4), CKR_PIN_LEN_RANGE);
+		assert_int_equal(cid_tok_set_pin(tk, u, 6, (const CK_UTF8CHAR *)"12345x", 6), CKR_PIN_INVALID);
+		assert_int_equal(cid_tok_login(tk, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, strlen(SO_PIN)), CKR_OK);
+		assert_int_equal(cid_tok_set_pin(tk, (const CK_UTF8CHAR *)SO_PIN, 8, (const CK_UTF8CHAR *)SO_PIN, 8),
+		                 CKR_PIN_INVALID);
+		cid_tok_release(&tk);
+	}
 	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	assert_int_equal(raw_tries(f->path, "so_tries_left"), CID_POLICY_SO_PIN_MAX_TRIES);
 	/* A wrong old passcode costs a try, like a login. */
 	assert_int_equal(t->ops->set_pin(t, CKU_USER, (const CK_UTF8CHAR *)"999999", 6, (const CK_UTF8CHAR *)"7654321", 7),
 	                 CKR_PIN_INCORRECT);
@@ -228,8 +249,6 @@ static void test_set_pin(void **state)
 	/* Not logged in: the old passcode is checked as a user passcode. */
 	assert_int_equal(t->ops->set_pin(t, CKU_USER, (const CK_UTF8CHAR *)"7654321", 7, u, 6), CKR_OK);
 	/* The SO changes its own passcode, with its own counter. */
-	assert_int_equal(t->ops->set_pin(t, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, 8, (const CK_UTF8CHAR *)SO_PIN, 8),
-	                 CKR_PIN_INVALID);
 	assert_int_equal(t->ops->set_pin(t, CKU_SO, (const CK_UTF8CHAR *)"11112222", 8, (const CK_UTF8CHAR *)"13572468", 8),
 	                 CKR_PIN_INCORRECT);
 	assert_int_equal(raw_tries(f->path, "so_tries_left"), CID_POLICY_SO_PIN_MAX_TRIES - 1);

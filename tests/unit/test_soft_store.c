@@ -11,6 +11,7 @@
 #include "common/config.h"
 #include "common/log.h"
 #include "policy/policy.h"
+#include "token/tok.h"
 #include "soft/soft_audit.h"
 #include "soft_fixture.h"
 
@@ -74,10 +75,19 @@ static void test_provider_scan_create(void **state)
 	assert_int_equal(stat(f->dir, &sb), -1);
 
 	label32(label, "x");
-	assert_int_equal(f->p->ops->create(f->p, "new", (const CK_UTF8CHAR *)"12345", 5, label, &k, &t),
-	                 CKR_PIN_LEN_RANGE);
-	assert_int_equal(f->p->ops->create(f->p, "new", (const CK_UTF8CHAR *)"1234567a", 8, label, &k, &t),
-	                 CKR_PIN_INVALID);
+	/* The SO passcode's format is the token layer's rule (P1), for every
+	 * kind of token; a refused one never reaches the provider. */
+	{
+		atomic_bool removed = false;
+		cid_tok *tk = NULL;
+
+		assert_int_equal(cid_tok_create(f->p, "new", (const CK_UTF8CHAR *)"12345", 5, label, &removed, &k, &tk),
+		                 CKR_PIN_LEN_RANGE);
+		assert_int_equal(cid_tok_create(f->p, "new", (const CK_UTF8CHAR *)"1234567a", 8, label, &removed, &k,
+		                                &tk),
+		                 CKR_PIN_INVALID);
+		assert_null(tk);
+	}
 	assert_int_equal(cid_soft_provider_new(f->dir, CID_KDF_COST_MIN - 1, &bad), CKR_ARGUMENTS_BAD);
 
 	/* A refused passcode made no directory either. */
