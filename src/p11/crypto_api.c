@@ -157,6 +157,7 @@ static void op_end(cid_session *s, int k)
 	cid_op_free(&s->ops[k].op);
 	s->ops[k].mech = 0;
 	s->ops[k].multipart_started = false;
+	s->ops[k].oneshot_started = false;
 	s->ops[k].needs_context_login = false;
 }
 
@@ -204,6 +205,7 @@ static CK_RV op_init(cid_session *s, int k, const CK_MECHANISM *m, CK_OBJECT_HAN
 	s->ops[k].op = op;
 	s->ops[k].mech = m->mechanism;
 	s->ops[k].multipart_started = false;
+	s->ops[k].oneshot_started = false;
 	s->ops[k].needs_context_login = kd->context_login && always_auth;
 	return CKR_OK;
 }
@@ -228,11 +230,17 @@ static CK_RV op_ready_multipart(cid_session *s, int k)
 	if (rv != CKR_OK)
 		return rv;
 	const cid_mech_desc *d = cid_mech_find(s->ops[k].mech);
+	/* Kept, so that the one-shot call can follow: what pkcs11-tool and
+	 * others do when they try Update first on a mechanism they do not
+	 * know to be single-part. */
 	if (!kinds[k].streams || d == NULL || !d->multipart) {
-		CID_INFO("mechanism 0x%lx is single-part only; %s operation ended",
-		         s->ops[k].mech, kinds[k].name);
+		CID_INFO("mechanism 0x%lx is single-part only: no %s in parts", s->ops[k].mech, kinds[k].name);
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	}
+	if (s->ops[k].oneshot_started) {
+		CID_INFO("%s in parts after a single-part length query; operation ended", kinds[k].name);
 		op_end(s, k);
-		return CKR_OPERATION_NOT_INITIALIZED;
+		return CKR_OPERATION_ACTIVE;
 	}
 	return CKR_OK;
 }
@@ -291,6 +299,8 @@ static CK_RV do_oneshot(CK_SESSION_HANDLE h, int k, const CK_BYTE *in, CK_ULONG 
 		rv = bad_args(s, k);
 	else if (rv == CKR_OK)
 		rv = op_settle(s, k, cid_op_oneshot(s->ops[k].op, in, inlen, out, outlen), out);
+	if (s->ops[k].op != NULL)
+		s->ops[k].oneshot_started = true;
 	cid_op_session_unlock(&s);
 	return rv;
 }
@@ -308,7 +318,7 @@ static CK_RV do_update(CK_SESSION_HANDLE h, int k, const CK_BYTE *in, CK_ULONG i
 		rv = cid_op_update(s->ops[k].op, in, inlen);
 	if (rv == CKR_OK)
 		s->ops[k].multipart_started = true;
-	else if (rv != CKR_USER_NOT_LOGGED_IN)
+	else if (rv != CKR_USER_NOT_LOGGED_IN && rv != CKR_FUNCTION_NOT_SUPPORTED)
 		op_end(s, k);
 	cid_op_session_unlock(&s);
 	return rv;
@@ -365,8 +375,8 @@ CK_RV C_Encrypt(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR
 	return do_oneshot(h, CID_OPK_ENCRYPT, data, len, out, outlen);
 }
 
-/* No encryption mechanism streams (RSA only); these end the operation
- * with CKR_OPERATION_NOT_INITIALIZED once the arguments are sound. */
+/* No encryption mechanism streams (RSA only): these answer
+ * CKR_FUNCTION_NOT_SUPPORTED and keep the operation for its one-shot call. */
 CK_RV C_EncryptUpdate(CK_SESSION_HANDLE h, CK_BYTE_PTR part, CK_ULONG len, CK_BYTE_PTR out,
                       CK_ULONG_PTR outlen)
 {

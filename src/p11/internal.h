@@ -133,6 +133,8 @@ struct cid_session {
 		cid_op *op;
 		CK_MECHANISM_TYPE mech;
 		bool multipart_started;  /* an Update happened: one-shot call is now refused */
+		bool oneshot_started;    /* a one-shot length query happened: Update and
+		                          * Final are now refused */
 		bool needs_context_login;/* CKA_ALWAYS_AUTHENTICATE key awaiting CKU_CONTEXT_SPECIFIC */
 	} ops[CID_OPK_COUNT];
 

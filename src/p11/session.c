@@ -49,6 +49,7 @@ void cid_session_reset_ops(cid_session *s)
 		cid_op_free(&s->ops[i].op);
 		s->ops[i].mech = 0;
 		s->ops[i].multipart_started = false;
+		s->ops[i].oneshot_started = false;
 		s->ops[i].needs_context_login = false;
 	}
 	free(s->found);

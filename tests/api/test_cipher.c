@@ -166,13 +166,17 @@ static void test_errors(void **state)
 	len = sizeof(out);
 	assert_int_equal(CKR_DATA_LEN_RANGE, x->f->C_Encrypt(x->s, buf, 246, out, &len));
 
-	/* Single-part only: Update and Final end the operation. */
+	/* Single-part only: no Update or Final, and the operation stays for
+	 * its one-shot call. */
 	CK(x->f->C_EncryptInit(x->s, &pkcs, x->pub));
 	len = sizeof(out);
-	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_EncryptUpdate(x->s, buf, 10, out, &len));
-	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_Encrypt(x->s, buf, 10, out, &len));
+	assert_int_equal(CKR_FUNCTION_NOT_SUPPORTED, x->f->C_EncryptUpdate(x->s, buf, 10, out, &len));
+	assert_int_equal(CKR_FUNCTION_NOT_SUPPORTED, x->f->C_EncryptFinal(x->s, out, &len));
+	len = sizeof(out);
+	CK(x->f->C_Encrypt(x->s, buf, 10, out, &len));
 	CK(x->f->C_DecryptInit(x->s, &pkcs, x->priv));
-	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_DecryptFinal(x->s, out, &len));
+	assert_int_equal(CKR_FUNCTION_NOT_SUPPORTED, x->f->C_DecryptFinal(x->s, out, &len));
+	CK(x->f->C_SessionCancel(x->s, CKF_DECRYPT));
 	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_EncryptFinal(x->s, out, &len));
 
 	/* Key and mechanism checks. */

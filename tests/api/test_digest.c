@@ -122,6 +122,21 @@ static void test_length_convention(void **state)
 	CK(x->f->C_DigestInit(x->s, &m));
 	assert_int_equal(CKR_ARGUMENTS_BAD, x->f->C_Digest(x->s, NULL, 3, d, &len));
 	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_DigestUpdate(x->s, (CK_BYTE_PTR) "abc", 3));
+	/* A one-shot length query commits the operation to its one-shot call:
+	 * Final then is refused and ends it, as a one-shot after an Update. */
+	CK(x->f->C_DigestInit(x->s, &m));
+	CK(x->f->C_Digest(x->s, (CK_BYTE_PTR) "abc", 3, NULL, &len));
+	len = sizeof(d);
+	assert_int_equal(CKR_OPERATION_ACTIVE, x->f->C_DigestFinal(x->s, d, &len));
+	assert_int_equal(CKR_OPERATION_NOT_INITIALIZED, x->f->C_Digest(x->s, (CK_BYTE_PTR) "abc", 3, d, &len));
+	CK(x->f->C_DigestInit(x->s, &m));
+	CK(x->f->C_Digest(x->s, (CK_BYTE_PTR) "abc", 3, NULL, &len));
+	assert_int_equal(CKR_OPERATION_ACTIVE, x->f->C_DigestUpdate(x->s, (CK_BYTE_PTR) "abc", 3));
+	CK(x->f->C_DigestInit(x->s, &m));
+	CK(x->f->C_Digest(x->s, (CK_BYTE_PTR) "abc", 3, NULL, &len));
+	len = sizeof(d);
+	CK(x->f->C_Digest(x->s, (CK_BYTE_PTR) "abc", 3, d, &len));
+	assert_int_equal(48, len);
 }
 
 static void test_state_rules(void **state)
