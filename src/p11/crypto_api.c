@@ -537,37 +537,30 @@ CK_RV C_VerifyFinal(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG siglen)
  * recovers a message from a signature (hashed RSA and EC signatures carry
  * none), so the four functions say so plainly. */
 
-static CK_RV recover_unsupported(void)
-{
-	CK_RV rv = cid_enter();
-
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
-}
-
 CK_RV C_SignRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
 	(void)h, (void)m, (void)key;
-	return recover_unsupported();
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_SignRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR data, CK_ULONG len, CK_BYTE_PTR sig,
                     CK_ULONG_PTR siglen)
 {
 	(void)h, (void)data, (void)len, (void)sig, (void)siglen;
-	return recover_unsupported();
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_VerifyRecoverInit(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE key)
 {
 	(void)h, (void)m, (void)key;
-	return recover_unsupported();
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_VerifyRecover(CK_SESSION_HANDLE h, CK_BYTE_PTR sig, CK_ULONG siglen, CK_BYTE_PTR data,
                       CK_ULONG_PTR datalen)
 {
 	(void)h, (void)sig, (void)siglen, (void)data, (void)datalen;
-	return recover_unsupported();
+	return cid_not_supported(__func__);
 }
 
 /* ---- cancelling ---------------------------------------------------------- */

@@ -170,6 +170,10 @@ extern cid_module cid_m;
 /* module.c: CKR_CRYPTOKI_NOT_INITIALIZED unless initialised in this very
  * process (a forked child must initialise again). */
 CK_RV cid_enter(void);
+/* The one way to say a function is not offered: CKR_CRYPTOKI_NOT_INITIALIZED
+ * first (as cid_enter), else CKR_FUNCTION_NOT_SUPPORTED with a debug line
+ * naming fn.  CONFORMANCE.md lists every such function. */
+CK_RV cid_not_supported(const char *fn);
 
 /* slot.c */
 CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out);       /* CKR_SLOT_ID_INVALID */

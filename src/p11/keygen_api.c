@@ -361,8 +361,7 @@ CK_RV C_WrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE wrappi
                 CK_OBJECT_HANDLE key, CK_BYTE_PTR out, CK_ULONG_PTR outlen)
 {
 	(void)h, (void)m, (void)wrapping, (void)key, (void)out, (void)outlen;
-	CK_RV rv = cid_enter();
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE unwrapping,
@@ -370,6 +369,5 @@ CK_RV C_UnwrapKey(CK_SESSION_HANDLE h, CK_MECHANISM_PTR m, CK_OBJECT_HANDLE unwr
                   CK_OBJECT_HANDLE_PTR hkey)
 {
 	(void)h, (void)m, (void)unwrapping, (void)in, (void)inlen, (void)t, (void)n, (void)hkey;
-	CK_RV rv = cid_enter();
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
+	return cid_not_supported(__func__);
 }

@@ -55,6 +55,16 @@ CK_RV cid_enter(void)
 	return CKR_OK;
 }
 
+CK_RV cid_not_supported(const char *fn)
+{
+	CK_RV rv = cid_enter();
+
+	if (rv != CKR_OK)
+		return rv;
+	CID_DEBUG("%s is not offered", fn);
+	return CKR_FUNCTION_NOT_SUPPORTED;
+}
+
 /* The spec's locking table (PKCS#11 3.1, 5.4):
  *   no callbacks, no CKF_OS_LOCKING_OK  -> the application is single-threaded
  *   CKF_OS_LOCKING_OK, no callbacks     -> OS locking

@@ -18,8 +18,8 @@ static CK_RV enter_session(CK_SESSION_HANDLE h, cid_session **s)
 	return cid_session_get(h, s);
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_CreateObject)(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
-                                          CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject)
+CK_RV C_CreateObject(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
+                     CK_ULONG ulCount, CK_OBJECT_HANDLE_PTR phObject)
 {
 	cid_session *s;
 	CK_RV rv;
@@ -35,9 +35,9 @@ CK_DEFINE_FUNCTION(CK_RV, C_CreateObject)(CK_SESSION_HANDLE hSession, CK_ATTRIBU
 	return rv;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_CopyObject)(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                                        CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
-                                        CK_OBJECT_HANDLE_PTR phNewObject)
+CK_RV C_CopyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                   CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount,
+                   CK_OBJECT_HANDLE_PTR phNewObject)
 {
 	cid_attrs src = CID_ATTRS_INIT;
 	cid_session *s;
@@ -73,7 +73,7 @@ out:
 	return rv;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_DestroyObject)(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
+CK_RV C_DestroyObject(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject)
 {
 	cid_session *s;
 	CK_RV rv;
@@ -85,8 +85,8 @@ CK_DEFINE_FUNCTION(CK_RV, C_DestroyObject)(CK_SESSION_HANDLE hSession, CK_OBJECT
 	return rv;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_GetObjectSize)(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                                           CK_ULONG_PTR pulSize)
+CK_RV C_GetObjectSize(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                      CK_ULONG_PTR pulSize)
 {
 	cid_session *s;
 	cid_object *o;
@@ -146,8 +146,8 @@ static CK_RV get_one(const cid_attrs *a, CK_ATTRIBUTE *t)
 	return CKR_OK;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_GetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                                               CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+CK_RV C_GetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                          CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	cid_session *s;
 	cid_object *o;
@@ -213,8 +213,8 @@ static CK_RV apply_changes(cid_attrs *a, const CK_ATTRIBUTE *t, CK_ULONG n)
 	return rv;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_SetAttributeValue)(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
-                                               CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
+CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
+                          CK_ATTRIBUTE_PTR pTemplate, CK_ULONG ulCount)
 {
 	cid_attrs next = CID_ATTRS_INIT;
 	cid_session *s;
@@ -312,8 +312,8 @@ static CK_RV snapshot(cid_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n,
 	return CKR_OK;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_FindObjectsInit)(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
-                                             CK_ULONG ulCount)
+CK_RV C_FindObjectsInit(CK_SESSION_HANDLE hSession, CK_ATTRIBUTE_PTR pTemplate,
+                        CK_ULONG ulCount)
 {
 	cid_session *s;
 	CK_RV rv;
@@ -346,8 +346,8 @@ CK_DEFINE_FUNCTION(CK_RV, C_FindObjectsInit)(CK_SESSION_HANDLE hSession, CK_ATTR
 	return rv;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_FindObjects)(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
-                                         CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
+CK_RV C_FindObjects(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE_PTR phObject,
+                    CK_ULONG ulMaxObjectCount, CK_ULONG_PTR pulObjectCount)
 {
 	cid_session *s;
 	CK_RV rv;
@@ -381,7 +381,7 @@ CK_DEFINE_FUNCTION(CK_RV, C_FindObjects)(CK_SESSION_HANDLE hSession, CK_OBJECT_H
 	return rv;
 }
 
-CK_DEFINE_FUNCTION(CK_RV, C_FindObjectsFinal)(CK_SESSION_HANDLE hSession)
+CK_RV C_FindObjectsFinal(CK_SESSION_HANDLE hSession)
 {
 	cid_session *s;
 	CK_RV rv;

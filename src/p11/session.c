@@ -383,19 +383,15 @@ CK_RV C_GetSessionInfo(CK_SESSION_HANDLE hSession, CK_SESSION_INFO_PTR pInfo)
 CK_RV C_GetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
                           CK_ULONG_PTR pulOperationStateLen)
 {
-	CK_RV rv = cid_enter();
-
 	(void)hSession, (void)pOperationState, (void)pulOperationStateLen;
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_SetOperationState(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pOperationState,
                           CK_ULONG ulOperationStateLen, CK_OBJECT_HANDLE hEncryptionKey,
                           CK_OBJECT_HANDLE hAuthenticationKey)
 {
-	CK_RV rv = cid_enter();
-
 	(void)hSession, (void)pOperationState, (void)ulOperationStateLen;
 	(void)hEncryptionKey, (void)hAuthenticationKey;
-	return rv != CKR_OK ? rv : CKR_FUNCTION_NOT_SUPPORTED;
+	return cid_not_supported(__func__);
 }

@@ -38,7 +38,7 @@ CK_RV C_DigestEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_UL
 {
 	UNUSED(hSession), UNUSED(pPart), UNUSED(ulPartLen), UNUSED(pEncryptedPart);
 	UNUSED(pulEncryptedPartLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_DecryptDigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
@@ -46,7 +46,7 @@ CK_RV C_DecryptDigestUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPa
 {
 	UNUSED(hSession), UNUSED(pEncryptedPart), UNUSED(ulEncryptedPartLen), UNUSED(pPart);
 	UNUSED(pulPartLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULONG ulPartLen,
@@ -54,7 +54,7 @@ CK_RV C_SignEncryptUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pPart, CK_ULON
 {
 	UNUSED(hSession), UNUSED(pPart), UNUSED(ulPartLen), UNUSED(pEncryptedPart);
 	UNUSED(pulEncryptedPartLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPart,
@@ -62,7 +62,7 @@ CK_RV C_DecryptVerifyUpdate(CK_SESSION_HANDLE hSession, CK_BYTE_PTR pEncryptedPa
 {
 	UNUSED(hSession), UNUSED(pEncryptedPart), UNUSED(ulEncryptedPartLen), UNUSED(pPart);
 	UNUSED(pulPartLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 /* ---- the 3.0 message-based API ----------------------------------------------
@@ -74,7 +74,7 @@ CK_RV C_MessageEncryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechani
                            CK_OBJECT_HANDLE hKey)
 {
 	UNUSED(hSession), UNUSED(pMechanism), UNUSED(hKey);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_EncryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
@@ -85,7 +85,7 @@ CK_RV C_EncryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_UL
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pAssociatedData);
 	UNUSED(ulAssociatedDataLen), UNUSED(pPlaintext), UNUSED(ulPlaintextLen);
 	UNUSED(pCiphertext), UNUSED(pulCiphertextLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
@@ -94,7 +94,7 @@ CK_RV C_EncryptMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pAssociatedData);
 	UNUSED(ulAssociatedDataLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
@@ -105,20 +105,20 @@ CK_RV C_EncryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pPlaintextPart);
 	UNUSED(ulPlaintextPartLen), UNUSED(pCiphertextPart), UNUSED(pulCiphertextPartLen);
 	UNUSED(flags);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageEncryptFinal(CK_SESSION_HANDLE hSession)
 {
 	UNUSED(hSession);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageDecryptInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                            CK_OBJECT_HANDLE hKey)
 {
 	UNUSED(hSession), UNUSED(pMechanism), UNUSED(hKey);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_DecryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
@@ -129,7 +129,7 @@ CK_RV C_DecryptMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_UL
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pAssociatedData);
 	UNUSED(ulAssociatedDataLen), UNUSED(pCiphertext), UNUSED(ulCiphertextLen);
 	UNUSED(pPlaintext), UNUSED(pulPlaintextLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
@@ -138,7 +138,7 @@ CK_RV C_DecryptMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pAssociatedData);
 	UNUSED(ulAssociatedDataLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
@@ -149,20 +149,20 @@ CK_RV C_DecryptMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pCiphertextPart);
 	UNUSED(ulCiphertextPartLen), UNUSED(pPlaintextPart), UNUSED(pulPlaintextPartLen);
 	UNUSED(flags);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageDecryptFinal(CK_SESSION_HANDLE hSession)
 {
 	UNUSED(hSession);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageSignInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                         CK_OBJECT_HANDLE hKey)
 {
 	UNUSED(hSession), UNUSED(pMechanism), UNUSED(hKey);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_SignMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
@@ -171,14 +171,14 @@ CK_RV C_SignMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pData);
 	UNUSED(ulDataLen), UNUSED(pSignature), UNUSED(pulSignatureLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_SignMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
                          CK_ULONG ulParameterLen)
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_SignMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
@@ -187,20 +187,20 @@ CK_RV C_SignMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_U
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pData);
 	UNUSED(ulDataLen), UNUSED(pSignature), UNUSED(pulSignatureLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageSignFinal(CK_SESSION_HANDLE hSession)
 {
 	UNUSED(hSession);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageVerifyInit(CK_SESSION_HANDLE hSession, CK_MECHANISM_PTR pMechanism,
                           CK_OBJECT_HANDLE hKey)
 {
 	UNUSED(hSession), UNUSED(pMechanism), UNUSED(hKey);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_VerifyMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULONG ulParameterLen,
@@ -209,14 +209,14 @@ CK_RV C_VerifyMessage(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter, CK_ULO
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pData);
 	UNUSED(ulDataLen), UNUSED(pSignature), UNUSED(ulSignatureLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_VerifyMessageBegin(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
                            CK_ULONG ulParameterLen)
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
@@ -225,11 +225,11 @@ CK_RV C_VerifyMessageNext(CK_SESSION_HANDLE hSession, CK_VOID_PTR pParameter,
 {
 	UNUSED(hSession), UNUSED(pParameter), UNUSED(ulParameterLen), UNUSED(pData);
 	UNUSED(ulDataLen), UNUSED(pSignature), UNUSED(ulSignatureLen);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
 
 CK_RV C_MessageVerifyFinal(CK_SESSION_HANDLE hSession)
 {
 	UNUSED(hSession);
-	return refuse(CKR_FUNCTION_NOT_SUPPORTED);
+	return cid_not_supported(__func__);
 }
