@@ -242,11 +242,8 @@ static void scan_provider(cid_provider *prov, cid_slot **gone, size_t *ngone)
 		e->seen = e->seen_present = false;
 		e->seen_epoch = e->place_epoch;
 	}
-	rv = prov->ops->scan(prov, on_place, &sc);
-	if (rv != CKR_OK) {
-		CID_WARN("%s: scan failed (0x%lx)", prov->ops->name, rv);
+	if ((rv = cid_tok_scan(prov, on_place, &sc)) != CKR_OK)
 		return;
-	}
 	for (size_t i = 0; i < before; i++) {
 		slot_entry *e = entry_of(cid_m.slots[i]);
 		bool now = e->seen && e->seen_present;

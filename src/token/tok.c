@@ -98,6 +98,15 @@ void cid_tok_release(cid_tok **t)
 	*t = NULL;
 }
 
+CK_RV cid_tok_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
+{
+	CK_RV rv = prov->ops->scan(prov, sink, ctx);
+
+	if (rv != CKR_OK)
+		CID_WARN("%s: scan failed (0x%lx)", prov->ops->name, rv);
+	return rv;
+}
+
 bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_INFO *info)
 {
 	info->ulMinKeySize = d->min_bits;

@@ -45,6 +45,10 @@ CK_RV cid_tok_wrap(cid_token *be, atomic_bool *removed, cid_tok **out);
 /* Releases the backend token; the login state goes with it. */
 void cid_tok_release(cid_tok **t);
 
+/* Reports every place prov knows (a token file, the free soft place, a
+ * reader); a failed scan is logged with the provider's name. */
+CK_RV cid_tok_scan(cid_provider *prov, cid_place_sink sink, void *ctx);
+
 /* Whether tokens of prov offer the crypto layer's mechanism d, and how
  * (info filled).  Works for a place without a token (the free slot). */
 bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_INFO *info);
