@@ -13,13 +13,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 rig_enter "$0" --vcard-arg --compress-certs -- "$@"
 
-M=${CAREID_MODULE:-}
-if [ -z "$M" ] || [ ! -e "$M" ]; then
-	echo "SKIP: CAREID_MODULE does not name the built module"
-	exit 77
-fi
-command -v pkcs11-tool >/dev/null || { echo "SKIP: pkcs11-tool not installed"; exit 77; }
-case "$M" in /*) ;; *) M=$PWD/$M ;; esac
+card_need pkcs11-tool
 OPENSC=/usr/lib/x86_64-linux-gnu/opensc-pkcs11.so
 work=$CAREID_RIG_DIR/compressed
 mkdir -p "$work" && cd "$work" || exit 99

@@ -173,3 +173,19 @@ last_sw() {
 	apdu "$@" | sed -n 's/.*SW1=0x\([0-9A-Fa-f]*\), SW2=0x\([0-9A-Fa-f]*\).*/\1 \2/p' |
 		tail -n 1 | { read -r a b; printf '%02X%02X\n' "0x$a" "0x$b"; }
 }
+
+# card_need PROGRAM...: sets M to the absolute path of careid's
+# module ($CAREID_MODULE) and checks the programs a card script runs;
+# SKIP (exit 77) with the reason when one is missing.
+card_need() {
+	local prog
+	M=${CAREID_MODULE:-}
+	if [ -z "$M" ] || [ ! -e "$M" ]; then
+		echo "SKIP: CAREID_MODULE does not name the built module"
+		exit 77
+	fi
+	for prog in "$@"; do
+		command -v "$prog" >/dev/null || { echo "SKIP: $prog not installed"; exit 77; }
+	done
+	case "$M" in /*) ;; *) M=$PWD/$M ;; esac
+}

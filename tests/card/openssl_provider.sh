@@ -19,15 +19,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 rig_enter "$0" -- "$@"
 
-M=${CAREID_MODULE:-}
-if [ -z "$M" ] || [ ! -e "$M" ]; then
-	echo "SKIP: CAREID_MODULE does not name the built module"
-	exit 77
-fi
-for prog in openssl pkcs11-tool timeout; do
-	command -v "$prog" >/dev/null || { echo "SKIP: $prog not installed"; exit 77; }
-done
-case "$M" in /*) ;; *) M=$PWD/$M ;; esac
+card_need openssl pkcs11-tool timeout
 work=$CAREID_RIG_DIR/openssl-provider
 mkdir -p "$work" && cd "$work" || exit 99
 export CAREID_TEST_LOG=$work/log

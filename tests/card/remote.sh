@@ -26,15 +26,7 @@ here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 . "$here/lib.sh"
 rig_enter "$0" -- "$@"
 
-M=${CAREID_MODULE:-}
-if [ -z "$M" ] || [ ! -e "$M" ]; then
-	echo "SKIP: CAREID_MODULE does not name the built module"
-	exit 77
-fi
-case "$M" in /*) ;; *) M=$PWD/$M ;; esac
-for prog in pkcs11-tool openssl p11-kit p11tool certutil modutil tstclnt; do
-	command -v "$prog" >/dev/null || { echo "SKIP: $prog not installed"; exit 77; }
-done
+card_need pkcs11-tool openssl p11-kit p11tool certutil modutil tstclnt
 CLIENT=
 for c in "${CAREID_P11KIT_CLIENT:-}" /usr/lib/x86_64-linux-gnu/pkcs11/p11-kit-client.so \
 	/usr/lib/*/pkcs11/p11-kit-client.so; do
