@@ -134,14 +134,7 @@ EVP_PKEY *ossl_pub(const kp *k)
 
 CK_RV do_sign(CK_MECHANISM *m, cid_key *k, const uint8_t *in, size_t len, uint8_t *out, CK_ULONG *outlen)
 {
-	cid_op *op = NULL;
-	CK_RV rv = cid_op_new(CID_OP_SIGN, m, k, &op);
-
-	if (rv != CKR_OK)
-		return rv;
-	rv = cid_op_oneshot(op, in, len, out, outlen);
-	cid_op_free(&op);
-	return rv;
+	return do_cipher(CID_OP_SIGN, m, k, in, len, out, outlen);
 }
 
 CK_RV do_verify(CK_MECHANISM *m, cid_key *k, const uint8_t *in, size_t len, const uint8_t *sig, size_t sl)
