@@ -481,23 +481,35 @@ static void finding_removed_session_count(void **state)
  * not be held against a session opened after it. */
 static void finding_removed_without_sessions(void **state)
 {
-	const char *ops[] = { "status", "open" };
+	const char *ops[] = { "status", "open", "init_token" };
+	size_t bad = 0;
+	CK_UTF8CHAR lab[32];
 	CK_TOKEN_INFO ti;
 	CK_SESSION_INFO si;
 	CK_SESSION_HANDLE s;
 
 	(void)state;
 	FINDING();
-	for (size_t i = 0; i < 2; i++) {
-		reload_module();
-		if (strcmp(ops[i], "status") == 0)
+	th_pad(lab, sizeof(lab), "renamed");
+	for (size_t i = 0; i < 3; i++) {
+		/* Slot ids stay; the token is opened at its first use. */
+		CK(F->C_Finalize(NULL));
+		CK(F->C_Initialize(NULL));
+		if (strcmp(ops[i], "open") != 0)
 			CK(F->C_GetTokenInfo(FX->slot, &ti));
 		arm(ops[i], 1, CKR_DEVICE_REMOVED);
-		assert_int_equal(CKR_DEVICE_REMOVED, F->C_GetTokenInfo(FX->slot, &ti));
+		if (strcmp(ops[i], "init_token") == 0)
+			assert_int_equal(CKR_DEVICE_REMOVED, F->C_InitToken(FX->slot, (CK_UTF8CHAR_PTR)TH_SO_PIN,
+			                                                    strlen(TH_SO_PIN), lab));
+		else
+			assert_int_equal(CKR_DEVICE_REMOVED, F->C_GetTokenInfo(FX->slot, &ti));
 		s = open_rw();
-		if (F->C_GetSessionInfo(s, &si) != CKR_OK)
-			fail_msg("%s: a session opened after the removal was ended by it", ops[i]);
+		if (F->C_GetSessionInfo(s, &si) != CKR_OK) {
+			print_message("%s: a session opened after the removal was ended by it\n", ops[i]);
+			bad++;
+		}
 	}
+	assert_int_equal(0, bad);
 }
 
 /* ---- open, scan, create, mechanism ---------------------------------------- */
@@ -1015,6 +1027,94 @@ static void generate_fails_no_half_key(void **state)
 	sign_ok(s, &m, priv, pub);
 }
 
+/* A key needing the passcode again for each use (CKA_ALWAYS_AUTHENTICATE):
+ * the context-specific login failing passes the code through, the
+ * signature is refused (CKR_USER_NOT_LOGGED_IN) until a context login
+ * succeeds, and then the same operation signs. */
+static void context_login_fails(void **state)
+{
+	static const CK_BYTE oid_p256[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
+	CK_SESSION_HANDLE s = user_rw();
+	CK_BBOOL yes = CK_TRUE;
+	CK_MECHANISM gen = { CKM_EC_KEY_PAIR_GEN, NULL, 0 }, m = { CKM_ECDSA, NULL, 0 };
+	CK_ATTRIBUTE pt[] = { { CKA_TOKEN, &yes, 1 }, { CKA_EC_PARAMS, (void *)oid_p256, sizeof(oid_p256) },
+	                      { CKA_VERIFY, &yes, 1 } };
+	CK_ATTRIBUTE vt[] = { { CKA_TOKEN, &yes, 1 }, { CKA_PRIVATE, &yes, 1 }, { CKA_SIGN, &yes, 1 },
+	                      { CKA_ALWAYS_AUTHENTICATE, &yes, 1 } };
+	CK_OBJECT_HANDLE pub, priv;
+	CK_BYTE data[32] = { 7 }, sig[96];
+	CK_ULONG siglen;
+
+	(void)state;
+	CK(F->C_GenerateKeyPair(s, &gen, pt, 3, vt, 4, &pub, &priv));
+	CK(F->C_SignInit(s, &m, priv));
+	for (size_t k = 0; k < NGENERIC; k++) {
+		arm("login", 1, generic[k]);
+		assert_int_equal(generic[k], login(s, CKU_CONTEXT_SPECIFIC, TH_USER_PIN));
+		siglen = sizeof(sig);
+		assert_int_equal(CKR_USER_NOT_LOGGED_IN, F->C_Sign(s, data, sizeof(data), sig, &siglen));
+		/* The user login itself is untouched. */
+		assert_int_equal(CKS_RW_USER_FUNCTIONS, state_of(s));
+	}
+	/* The operation waited for the login (the front keeps it, so that
+	 * the application can prove the passcode and sign). */
+	CK(login(s, CKU_CONTEXT_SPECIFIC, TH_USER_PIN));
+	siglen = sizeof(sig);
+	CK(F->C_Sign(s, data, sizeof(data), sig, &siglen));
+}
+
+/* The last session's close logs the token out; the token failing that
+ * logout still leaves nobody logged in. */
+static void close_logout_fails(void **state)
+{
+	CK_SESSION_HANDLE s = user_rw();
+
+	(void)state;
+	arm("logout", 0, CKR_DEVICE_ERROR);
+	CK(F->C_CloseSession(s));
+	assert_true(calls("logout") > 0);
+	s = open_rw();
+	assert_int_equal(CKS_RW_PUBLIC_SESSION, state_of(s));
+	disarm("logout");
+	CK(login(s, CKU_USER, TH_USER_PIN));
+}
+
+/* C_InitToken meeting a removed device: the code passes through, the
+ * token is unchanged and opened anew at the next use. */
+static void init_token_removed(void **state)
+{
+	CK_UTF8CHAR lab[32], old[32];
+	CK_TOKEN_INFO ti;
+
+	(void)state;
+	th_pad(lab, sizeof(lab), "renamed");
+	th_pad(old, sizeof(old), "mock-a");
+	arm("init_token", 1, CKR_DEVICE_REMOVED);
+	assert_int_equal(CKR_DEVICE_REMOVED, F->C_InitToken(FX->slot, (CK_UTF8CHAR_PTR)TH_SO_PIN, strlen(TH_SO_PIN), lab));
+	CK(F->C_GetTokenInfo(FX->slot, &ti));
+	assert_memory_equal(ti.label, old, sizeof(old));
+	/* A session opened now: finding_removed_without_sessions. */
+}
+
+/* The control API itself: "the 2nd call" fails the 2nd call only. */
+static void mock_nth_call(void **state)
+{
+	CK_TOKEN_INFO ti;
+	unsigned long n = calls("status");
+
+	(void)state;
+	arm("status", 2, CKR_DEVICE_ERROR);
+	CK(F->C_GetTokenInfo(FX->slot, &ti));
+	assert_int_equal(CKR_DEVICE_ERROR, F->C_GetTokenInfo(FX->slot, &ti));
+	CK(F->C_GetTokenInfo(FX->slot, &ti));
+	assert_int_equal(n + 3, calls("status"));
+	arm("status", 0, CKR_GENERAL_ERROR);
+	assert_int_equal(CKR_GENERAL_ERROR, F->C_GetTokenInfo(FX->slot, &ti));
+	assert_int_equal(CKR_GENERAL_ERROR, F->C_GetTokenInfo(FX->slot, &ti));
+	assert_int_equal(-1, FX->arm_fn("no_such_op", 1, CKR_OK));
+	assert_int_equal(~0UL, calls("no_such_op"));
+}
+
 /* ---- random, release ------------------------------------------------------ */
 
 /* C_GenerateRandom uses the host's generator, never the token's: a token
@@ -1056,14 +1156,26 @@ static void finalize_releases_all(void **state)
  * sessions end. */
 static void finding_token_not_present_on_session(void **state)
 {
-	CK_SESSION_HANDLE s = open_rw();
-	CK_SESSION_INFO si;
+	size_t bad = 0;
 
 	(void)state;
 	FINDING();
-	arm("login", 1, CKR_TOKEN_NOT_PRESENT);
-	assert_int_equal(CKR_DEVICE_REMOVED, login(s, CKU_USER, TH_USER_PIN));
-	assert_int_equal(CKR_SESSION_HANDLE_INVALID, F->C_GetSessionInfo(s, &si));
+	for (size_t i = 0; i < NVIAS; i++) {
+		CK_SESSION_HANDLE s = open_rw();
+		CK_SESSION_INFO si;
+		CK_RV rv;
+
+		if (!vias[i].passes_code || strcmp(vias[i].op, "status") == 0)
+			continue;   /* C_OpenSession may answer CKR_TOKEN_NOT_PRESENT */
+		rv = vias[i].provoke(s, CKR_TOKEN_NOT_PRESENT);
+		if (rv != CKR_DEVICE_REMOVED || F->C_GetSessionInfo(s, &si) != CKR_SESSION_HANDLE_INVALID) {
+			print_message("%s: CKR_TOKEN_NOT_PRESENT from the token: front answered 0x%lx\n", vias[i].op, rv);
+			bad++;
+		}
+		FX->reset();
+		reload_module();
+	}
+	assert_int_equal(0, bad);
 }
 
 /* The slot lists no mechanism, yet C_SignInit accepts one: PKCS#11 wants
@@ -1114,6 +1226,10 @@ int main(void)
 		T(key_op_fails_operation_ends),
 		T(key_op_not_logged_in),
 		T(generate_fails_no_half_key),
+		T(context_login_fails),
+		T(close_logout_fails),
+		T(init_token_removed),
+		T(mock_nth_call),
 		T(random_not_used),
 		T(finalize_releases_all),
 		T(finding_token_not_present_on_session),
