@@ -107,6 +107,7 @@ typedef struct mock_place {
 
 static mock_place places[MAX_PLACES];
 static unsigned created_tokens;
+static bool keys_on_host;
 
 typedef struct mock_token {
 	cid_token base;
@@ -174,6 +175,7 @@ EXPORT void careid_mock_reset(void)
 		n = 2;
 	memset(rules, 0, sizeof(rules));
 	memset(calls, 0, sizeof(calls));
+	keys_on_host = false;
 	state_free();
 	created_tokens = 0;
 	for (unsigned i = 0; i < n; i++) {
@@ -191,6 +193,11 @@ EXPORT void careid_mock_reset(void)
 	places[n].used = true;
 	places[n].free_place = true;
 	snprintf(places[n].key, sizeof(places[n].key), "free");
+}
+
+EXPORT void careid_mock_keys_on_host(bool on)
+{
+	keys_on_host = on;
 }
 
 EXPORT void careid_mock_forget_login(void)
@@ -687,6 +694,25 @@ static const struct cid_token_ops mock_token_ops = {
 	.release = m_release,
 };
 
+/* The soft token's kind: private keys live in their attributes and key
+ * pairs are made on the host (the front's own paths for both). */
+static const struct cid_token_ops mock_host_keys_ops = {
+	.status = m_status,
+	.login = m_login,
+	.logout = m_logout,
+	.init_token = m_init_token,
+	.init_pin = m_init_pin,
+	.set_pin = m_set_pin,
+	.changed = m_changed,
+	.load_objects = m_load_objects,
+	.create_object = m_create_object,
+	.update_object = m_update_object,
+	.destroy_object = m_destroy_object,
+	.check_login = m_check_login,
+	.random = m_random,
+	.release = m_release,
+};
+
 /* ---- provider ------------------------------------------------------------- */
 
 static mock_place *place_by_key(const char *key)
@@ -703,7 +729,7 @@ static CK_RV new_token(mock_place *pl, cid_token **out)
 
 	if (t == NULL)
 		return CKR_HOST_MEMORY;
-	t->base.ops = &mock_token_ops;
+	t->base.ops = keys_on_host ? &mock_host_keys_ops : &mock_token_ops;
 	t->pl = pl;
 	*out = &t->base;
 	return CKR_OK;

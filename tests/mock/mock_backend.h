@@ -55,6 +55,11 @@ void careid_mock_reset(void);
  * CKR_USER_NOT_LOGGED_IN. */
 void careid_mock_forget_login(void);
 
+/* Tokens opened from now on keep no keys (no key_op, no
+ * generate_keypair), as the soft token: the front then generates key pairs
+ * on the host and stores both halves with create_object.  Reset: off. */
+void careid_mock_keys_on_host(bool on);
+
 /* The provider, for tests/mock/registry_mock.c. */
 CK_RV cid_mock_provider_new(cid_provider **out);
 

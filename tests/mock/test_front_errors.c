@@ -27,6 +27,7 @@ typedef struct fx {
 	unsigned long (*calls)(const char *op);
 	void (*reset)(void);
 	void (*forget_login)(void);
+	void (*keys_on_host)(bool on);
 	CK_SLOT_ID slot;   /* the token labelled mock-a */
 } fx;
 
@@ -59,6 +60,7 @@ static int setup(void **state)
 	*(void **)&x->calls = sym(x->env, "careid_mock_calls");
 	*(void **)&x->reset = sym(x->env, "careid_mock_reset");
 	*(void **)&x->forget_login = sym(x->env, "careid_mock_forget_login");
+	*(void **)&x->keys_on_host = sym(x->env, "careid_mock_keys_on_host");
 	/* The module stays loaded between tests (-z nodelete), and with it
 	 * the mock's tokens: each test starts from the same state. */
 	x->reset();
@@ -1115,6 +1117,42 @@ static void mock_nth_call(void **state)
 	assert_int_equal(~0UL, calls("no_such_op"));
 }
 
+/* A token that keeps no keys (the soft token's kind): the front makes the
+ * pair on the host and stores the halves one by one.  The token refusing
+ * either half leaves no half behind, and the code reaches the
+ * application; private keys are then used on the host (no key_op). */
+static void host_pair_store_fails_no_half_key(void **state)
+{
+	CK_SESSION_HANDLE s;
+	CK_OBJECT_HANDLE pub, priv;
+	CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
+
+	(void)state;
+	FX->keys_on_host(true);
+	reload_module();
+	s = open_rw();
+	for (unsigned nth = 1; nth <= 2; nth++) {
+		for (size_t k = 0; k < NGENERIC; k++) {
+			unsigned long before = calls("create_object");
+
+			/* via_generate_keypair arms generate_keypair, never called here. */
+			arm("create_object", nth, generic[k]);
+			assert_int_equal(generic[k], via_generate_keypair(s, CKR_OK));
+			assert_int_equal(before + nth, calls("create_object"));
+			assert_int_equal(0, count_label(s, "g"));
+			CK(F->C_Logout(s));
+		}
+	}
+	assert_int_equal(0, calls("generate_keypair"));
+	reload_module();
+	s = user_rw();
+	assert_int_equal(0, count_label(s, "g"));
+	th_keypair(FX->env, s, "p256", "g", &pub, &priv);
+	assert_int_equal(2, count_label(s, "g"));
+	sign_ok(s, &m, priv, pub);
+	assert_int_equal(0, calls("key_op"));
+}
+
 /* ---- random, release ------------------------------------------------------ */
 
 /* C_GenerateRandom uses the host's generator, never the token's: a token
@@ -1230,6 +1268,7 @@ int main(void)
 		T(close_logout_fails),
 		T(init_token_removed),
 		T(mock_nth_call),
+		T(host_pair_store_fails_no_half_key),
 		T(random_not_used),
 		T(finalize_releases_all),
 		T(finding_token_not_present_on_session),
