@@ -932,17 +932,26 @@ static void destroy_fails_object_stays(void **state)
 {
 	CK_SESSION_HANDLE s = open_rw();
 	CK_OBJECT_HANDLE h;
-	char label[16];
+	char value[16];
 
 	(void)state;
 	for (size_t k = 0; k < NGENERIC; k++) {
 		assert_int_equal(generic[k], via_destroy_object(s, generic[k]));
 		assert_int_equal(1, count_label(s, "x"));
 		h = th_find_one(FX->env, s, &(CK_ATTRIBUTE){ CKA_LABEL, "x", 1 }, 1);
-		label_of(s, h, label, sizeof(label));
+		/* Still whole: its value reads. */
+		CK(F->C_GetAttributeValue(s, h, &(CK_ATTRIBUTE){ CKA_VALUE, value, sizeof(value) }, 1));
+		assert_memory_equal(value, "payload", 7);
 		CK(F->C_DestroyObject(s, h));
 		assert_int_equal(0, count_label(s, "x"));
 	}
+	/* And still on the token. */
+	CK(make_data(s, "x", true, false, &h));
+	arm("destroy_object", 1, CKR_DEVICE_ERROR);
+	assert_int_equal(CKR_DEVICE_ERROR, F->C_DestroyObject(s, h));
+	reload_module();
+	s = open_rw();
+	assert_int_equal(1, count_label(s, "x"));
 }
 
 /* ---- keys ----------------------------------------------------------------- */
