@@ -1,0 +1,210 @@
+#!/usr/bin/env bash
+# careid-tool on a soft token made with pkcs11-tool: the command line
+# (help, version, usage errors), status and its JSON (days left by the
+# host's clock, moved with faketime), change-passcode, unblock after a
+# lockout, and audit verify against an edited and a cut trail.
+#
+# CAREID_TOOL is the program under test (meson sets it); CAREID_MODULE the
+# module it loads.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../interop/common.sh
+. "$here/../interop/common.sh"
+
+it_need pkcs11-tool openssl python3 sqlite3 faketime
+it_setup
+
+TOOL=${CAREID_TOOL:-$(cd "$here/../.." && pwd)/build/src/tool/careid-tool}
+if [[ ! -x "$TOOL" ]]; then
+	printf 'FAIL: careid-tool not found: %s (set CAREID_TOOL)\n0 passed, 1 failed\n' "$TOOL"
+	exit 1
+fi
+
+LABEL=$(printf '%012d' $((RANDOM * 32768 + RANDOM)))
+SO_PIN=87654321
+USER_PIN=123456
+
+ct() {
+	"$TOOL" --module "$CAREID_MODULE" "$@"
+}
+
+# check_status NAME WANT CMD...: passes when CMD exits with status WANT and
+# its output (stdout and stderr) matches PATTERN in $PATTERN, when set.
+check_status() {
+	local name=$1 want=$2 got
+	shift 2
+	"$@" >"$IT_LOG" 2>&1
+	got=$?
+	if [[ $got -ne $want ]]; then
+		it_fail "$name (exit $got, expected $want)" "$IT_LOG"
+		return 1
+	fi
+	if [[ -n "${PATTERN:-}" ]] && ! grep -Eq -- "$PATTERN" "$IT_LOG"; then
+		it_fail "$name (expected output matching /$PATTERN/)" "$IT_LOG"
+		return 1
+	fi
+	it_pass "$name"
+}
+
+printf '%s\n' "$USER_PIN" >"$IT_TMP/pin"
+printf '%s\n' "$SO_PIN" >"$IT_TMP/so-pin"
+printf '%s\n' 654321 >"$IT_TMP/pin2"
+printf '%s\n' 999999 >"$IT_TMP/wrong"
+printf '%s\n' 246802 >"$IT_TMP/pin3"
+
+# ---- the command line ------------------------------------------------
+PATTERN='^Usage: careid-tool .*COMMAND' check_status "--help exits 0 with the usage" 0 ct --help
+for cmd in status change-passcode unblock audit; do
+	PATTERN="^Usage: careid-tool .*$cmd" check_status "$cmd --help" 0 ct "$cmd" --help
+done
+PATTERN='^careid-tool 0\.1\.0$' check_status "--version" 0 ct --version
+PATTERN="unknown or incomplete option '--frobnicate'" check_status "unknown option exits 2" 2 ct --frobnicate status
+PATTERN="unknown command 'frobnicate'" check_status "unknown command exits 2" 2 ct frobnicate
+PATTERN="unknown or incomplete option" check_status "unknown command option exits 2" 2 ct status --frobnicate
+PATTERN="unexpected argument" check_status "a passcode as an argument is refused (exit 2)" 2 \
+	ct change-passcode "$USER_PIN"
+PATTERN='no initialised token is present' check_status "status with no token exits 2" 2 ct status
+
+# ---- a token with a two-year certificate -----------------------------
+slot=$(free_slot)
+if ! it_check "token made with pkcs11-tool" bash -c '
+	p11() { pkcs11-tool --module "$CAREID_MODULE" "$@"; }
+	p11 --slot "$1" --init-token --label "$2" --so-pin "$3" &&
+	p11 --token-label "$2" --login --login-type so --so-pin "$3" --init-pin --new-pin "$4" &&
+	p11 --token-label "$2" --login --pin "$4" --keypairgen --key-type rsa:2048 --id 01 --label Authentication
+	' _ "$slot" "$LABEL" "$SO_PIN" "$USER_PIN"; then
+	it_summary
+	exit 1
+fi
+it_make_ca "$IT_TMP"
+it_check "certificate valid two years written to the token" bash -c '
+	. "$1/../interop/common.sh"; IT_TMP=$2; CAREID_MODULE=$3
+	it_pubkey_pem "$4" 01 "$IT_TMP/auth.pem" &&
+	it_issue_cert "$IT_TMP" "$IT_TMP/auth.pem" "/O=careid test/OU=people/CN=$4" "$IT_TMP/auth.der" &&
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$4" --login --pin "$5" \
+		--write-object "$IT_TMP/auth.der" --type cert --id 01 --label Authentication
+	' _ "$here" "$IT_TMP" "$CAREID_MODULE" "$LABEL" "$USER_PIN"
+
+# json_check NAME PYTHON-EXPRESSION CMD...: CMD prints one JSON value d for
+# which the expression is true.
+json_check() {
+	local name=$1 expr=$2
+	shift 2
+	if ! "$@" >"$IT_TMP/out.json" 2>"$IT_LOG"; then
+		it_fail "$name (command failed)" "$IT_LOG"
+		return 1
+	fi
+	if python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+ok = eval(sys.argv[2])
+sys.exit(0 if ok else 1)' "$IT_TMP/out.json" "$expr" >>"$IT_LOG" 2>&1; then
+		it_pass "$name"
+	else
+		cat "$IT_TMP/out.json" >>"$IT_LOG"
+		it_fail "$name (JSON: expected $expr)" "$IT_LOG"
+	fi
+}
+
+PATTERN="^uuid: +$LABEL" check_status "status names the token" 0 ct status
+keys='{"uuid","backend","kind","state","user_tries_left","so_tries_left","access_end","self_renewals_used","self_renewals_allowed","renewal_window_open","certificates"}'
+json_check "status --json has the issue's keys" "set(d) == $keys" ct --json status
+json_check "status --json: uuid, soft backend, active, 3 tries" \
+	"d['uuid'] == '$LABEL' and d['backend'] == 'soft' and d['state'] == 'active' and d['user_tries_left'] == 3 and d['so_tries_left'] == 3" \
+	ct --json status
+json_check "status --json: one certificate, id 01, RFC 2253 subject, ISO 8601 times" \
+	"len(d['certificates']) == 1 and d['certificates'][0]['id'] == '01' and d['certificates'][0]['subject'] == 'CN=$LABEL,OU=people,O=careid test' and set(d['certificates'][0]) == {'id','subject','not_before','not_after','days_left'} and d['certificates'][0]['not_after'].endswith('Z') and len(d['certificates'][0]['not_before']) == 20" \
+	ct --json status
+json_check "status --json: days_left about 730" \
+	"729 <= d['certificates'][0]['days_left'] <= 731" ct --json status
+json_check "status --token LABEL --json after the command" \
+	"d['uuid'] == '$LABEL'" ct status --token "$LABEL" --json
+json_check "status --token pkcs11:URI" "d['uuid'] == '$LABEL'" ct --json --token "pkcs11:token=$LABEL" status
+PATTERN='no initialised token matches' check_status "status --token of no token exits 2" 2 \
+	ct --token 000000000000 status
+json_check "status under faketime +700 days: days_left about 30" \
+	"29 <= d['certificates'][0]['days_left'] <= 31" faketime -f '+700d' "$TOOL" --module "$CAREID_MODULE" --json status
+
+# ---- change-passcode -------------------------------------------------
+check_status "change-passcode with files" 0 \
+	ct change-passcode --passcode-file "$IT_TMP/pin" --new-passcode-file "$IT_TMP/pin2"
+it_check "the new passcode logs in (pkcs11-tool)" tok --login --pin 654321 --list-objects
+# The passcode reaches the tool through the file only: with a FIFO as the
+# file, the tool waits on it, and its argv (what ps shows) is read then.
+mkfifo "$IT_TMP/pin.fifo"
+it_check "no passcode in the tool's argv while it runs (/proc/PID/cmdline)" bash -c '
+	"$1" --module "$2" change-passcode --passcode-file "$3" --new-passcode-file "$4" >/dev/null 2>&1 &
+	pid=$!
+	for _ in $(seq 50); do [[ -r /proc/$pid/cmdline ]] && break; sleep 0.1; done
+	sleep 0.5
+	args=$(tr "\0" " " </proc/$pid/cmdline); ps=$(ps -o args= -p "$pid")
+	printf "654321\n" >"$3"
+	wait "$pid"; rc=$?
+	echo "argv: $args"; echo "ps: $ps"; echo "exit: $rc"
+	[[ $args == *"$3"* && $args != *654321* && $ps != *654321* && $rc -eq 1 ]]
+	' _ "$TOOL" "$CAREID_MODULE" "$IT_TMP/pin.fifo" "$IT_TMP/pin2"
+PATTERN='P5: the new passcode must differ' check_status "same as the old passcode exits 1 (P5)" 1 \
+	ct change-passcode --passcode-file "$IT_TMP/pin2" --new-passcode-file "$IT_TMP/pin2"
+printf '12ab\n' >"$IT_TMP/bad"
+PATTERN='P1: a passcode is 6 to 8 digits' check_status "a malformed new passcode exits 1 (P1)" 1 \
+	ct change-passcode --passcode-file "$IT_TMP/pin2" --new-passcode-file "$IT_TMP/bad"
+json_check "tries still 3 after refused changes" "d['user_tries_left'] == 3" ct --json status
+PATTERN='wrong current passcode' check_status "a wrong current passcode exits 3" 3 \
+	ct change-passcode --passcode-file "$IT_TMP/wrong" --new-passcode-file "$IT_TMP/pin3"
+json_check "the wrong passcode cost one try" "d['user_tries_left'] == 2 and d['state'] == 'active'" ct --json status
+PATTERN='no terminal' check_status "no passcode file and no terminal exits 2" 2 \
+	setsid "$TOOL" --module "$CAREID_MODULE" change-passcode --new-passcode-file "$IT_TMP/pin3"
+
+# ---- lockout and unblock ---------------------------------------------
+for i in 1 2; do
+	ct change-passcode --passcode-file "$IT_TMP/wrong" --new-passcode-file "$IT_TMP/pin3" >/dev/null 2>&1
+done
+json_check "three wrong passcodes lock the token" "d['state'] == 'locked' and d['user_tries_left'] == 0" \
+	ct --json status
+PATTERN='locked' check_status "change-passcode on a locked token exits 3" 3 \
+	ct change-passcode --passcode-file "$IT_TMP/pin2" --new-passcode-file "$IT_TMP/pin3"
+PATTERN='wrong SO passcode' check_status "unblock with a wrong SO passcode exits 3" 3 \
+	ct unblock --so-passcode-file "$IT_TMP/wrong" --new-passcode-file "$IT_TMP/pin3"
+check_status "unblock with the SO passcode" 0 \
+	ct unblock --so-passcode-file "$IT_TMP/so-pin" --new-passcode-file "$IT_TMP/pin3"
+json_check "unblocked: active, 3 tries" "d['state'] == 'active' and d['user_tries_left'] == 3" ct --json status
+it_check "the passcode set by unblock logs in" tok --login --pin 246802 --list-objects
+
+# ---- the audit trail -------------------------------------------------
+PATTERN='intact: [0-9]+ records' check_status "audit verify on the clean trail" 0 ct audit verify
+json_check "audit show --json: a list of {seq, at, event, detail}" \
+	"isinstance(d, list) and len(d) >= 8 and all(set(r) == {'seq','at','event','detail'} for r in d) and [r['seq'] for r in d] == list(range(1, len(d) + 1)) and d[0]['at'].endswith('Z') and any(r['event'] == 'locked' for r in d) and any(r['event'] == 'pin-init' for r in d)" \
+	ct --json audit show
+json_check "audit export: records with their hashes" \
+	"isinstance(d, list) and all(len(r['hash']) == 64 for r in d)" ct audit export
+PATTERN='login-failed' check_status "audit show lists the failed logins" 0 ct audit show
+serial=$(ct --json audit verify | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+db="$IT_TMP/tokens/$serial.token"
+it_check "the token file is found by its serial" test -f "$db"
+cp "$db" "$IT_TMP/clean.token"
+# Someone who can write the file can drop the module's triggers; the chain
+# still shows the edit.
+it_check "edit record 3's detail with sqlite3" sqlite3 "$db" \
+	"DROP TRIGGER audit_no_update; DROP TRIGGER audit_no_delete; UPDATE audit SET detail = detail || ' (edited)' WHERE seq = 3;"
+PATTERN='record 3 .*altered' check_status "audit verify names the edited record (exit 1)" 1 ct audit verify
+json_check "audit verify --json: first_bad 3" "d['intact'] is False and d['first_bad'] == 3" \
+	bash -c '"$1" --module "$2" --json audit verify; [ $? -eq 1 ]' _ "$TOOL" "$CAREID_MODULE"
+cp "$IT_TMP/clean.token" "$db"
+it_check "the clean copy verifies again" ct audit verify
+it_check "delete record 4 with sqlite3" sqlite3 "$db" \
+	"DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = 4;"
+PATTERN='record 4 is missing' check_status "audit verify names the removed record (exit 1)" 1 ct audit verify
+cp "$IT_TMP/clean.token" "$db"
+it_check "delete the last record with sqlite3" sqlite3 "$db" \
+	"DROP TRIGGER audit_no_delete; DELETE FROM audit WHERE seq = (SELECT max(seq) FROM audit);"
+PATTERN='was removed' check_status "audit verify sees the trail cut short (exit 1)" 1 ct audit verify
+cp "$IT_TMP/clean.token" "$db"
+it_check "swap records 2 and 3 with sqlite3" sqlite3 "$db" "
+	DROP TRIGGER audit_no_update;
+	UPDATE audit SET seq = -2 WHERE seq = 2; UPDATE audit SET seq = 2 WHERE seq = 3;
+	UPDATE audit SET seq = 3 WHERE seq = -2;"
+PATTERN='record 2 .*altered' check_status "audit verify sees the reordered records (exit 1)" 1 ct audit verify
+cp "$IT_TMP/clean.token" "$db"
+
+it_summary
