@@ -8,7 +8,8 @@
 #
 # Passes:
 #   1. build/       default build (debugoptimized); every suite:
-#                   unit, api, guest (hosts that bring their own SQLite,
+#                   unit, api, mock (every backend call failing in every
+#                   way, through a test-only module), guest (hosts that bring their own SQLite,
 #                   route OpenSSL back into careid, watch exit handlers;
 #                   the symbol table), interop (pkcs11-tool, OpenSSL
 #                   engine and provider, GnuTLS p11tool, NSS driving the
@@ -18,7 +19,7 @@
 #                   module, OpenSC, ykcs11, protocol fuzzing, APDU counts;
 #                   these need root and report SKIP without it).
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build.
-#                   unit and api run as they are (their executables carry
+#                   unit, api, guest and mock run as they are (their executables carry
 #                   the sanitizers).  The interop scripts run programs that
 #                   are not built with ASan (pkcs11-tool, openssl) loading
 #                   the ASan-built module, so they run with the sanitizer
@@ -128,7 +129,7 @@ pass_asan() {
 	banner "pass 2: build-asan/ (AddressSanitizer + UBSan)"
 	build_or_fail "build-asan/" "$dir" -Db_sanitize=address,undefined -Db_lundef=false || return 0
 
-	meson_pass "build-asan/ unit+api+guest" "$dir" --suite unit --suite api --suite guest
+	meson_pass "build-asan/ unit+api+guest+mock" "$dir" --suite unit --suite api --suite guest --suite mock
 
 	preload=""
 	for lib in libasan.so libubsan.so; do

@@ -182,8 +182,10 @@ static CK_RV op_init(cid_session *s, int k, const CK_MECHANISM *m, CK_OBJECT_HAN
 		return CKR_OPERATION_ACTIVE;
 	}
 	const cid_mech_desc *d = cid_mech_find(m->mechanism);
-	if (d == NULL || !(d->flags & kd->flag)) {
-		CID_INFO("mechanism 0x%lx cannot %s", m->mechanism, kd->name);
+	CK_MECHANISM_INFO info;
+	/* Only what this slot's token lists (a card has no Ed25519). */
+	if (d == NULL || !cid_tok_mechanism(s->slot->prov, d, &info) || !(info.flags & kd->flag)) {
+		CID_INFO("mechanism 0x%lx cannot %s on this token", m->mechanism, kd->name);
 		return CKR_MECHANISM_INVALID;
 	}
 	cid_key *key = NULL;

@@ -176,7 +176,8 @@ CK_RV cid_enter(void);
 CK_RV cid_not_supported(const char *fn);
 
 /* slot.c */
-CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out);       /* CKR_SLOT_ID_INVALID */
+/* CKR_SLOT_ID_INVALID; ends a lost token's sessions first.  No lock held. */
+CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out);
 /* Opens the token if needed: CKR_TOKEN_NOT_PRESENT when there is none.
  * Call with slot->lock held. */
 CK_RV cid_slot_token(cid_slot *slot, cid_tok **out);

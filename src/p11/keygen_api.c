@@ -18,11 +18,14 @@
  * spec gives private keys CKA_EC_PARAMS; the rules decide the rest). */
 static const CK_ATTRIBUTE_TYPE shared_public[] = { CKA_EC_PARAMS, CKA_MODULUS_BITS, CKA_EC_POINT };
 
-static CK_RV check_mech(const CK_MECHANISM *m, CK_FLAGS flag)
+/* Only what the session's token lists (a card generates no Ed25519 keys). */
+static CK_RV check_mech(const cid_session *s, const CK_MECHANISM *m, CK_FLAGS flag)
 {
 	const cid_mech_desc *d = cid_mech_find(m->mechanism);
-	if (d == NULL || !(d->flags & flag)) {
-		CID_INFO("mechanism 0x%lx not available for this call", m->mechanism);
+	CK_MECHANISM_INFO info;
+
+	if (d == NULL || !cid_tok_mechanism(s->slot->prov, d, &info) || !(info.flags & flag)) {
+		CID_INFO("mechanism 0x%lx not available for this call on this token", m->mechanism);
 		return CKR_MECHANISM_INVALID;
 	}
 	return CKR_OK;
@@ -194,7 +197,7 @@ static CK_RV keypair_locked(cid_session *s, const CK_MECHANISM *m, const CK_ATTR
                             CK_ULONG pn, const CK_ATTRIBUTE *vt, CK_ULONG vn,
                             CK_OBJECT_HANDLE *hpub, CK_OBJECT_HANDLE *hpriv)
 {
-	CK_RV rv = check_mech(m, CKF_GENERATE_KEY_PAIR);
+	CK_RV rv = check_mech(s, m, CKF_GENERATE_KEY_PAIR);
 	if (rv != CKR_OK)
 		return rv;
 	if (m->ulParameterLen != 0) {
@@ -287,7 +290,7 @@ static CK_RV derive_len(const CK_ECDH1_DERIVE_PARAMS *p, const CK_ATTRIBUTE *t, 
 static CK_RV derive_locked(cid_session *s, const CK_MECHANISM *m, CK_OBJECT_HANDLE base,
                            const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out)
 {
-	CK_RV rv = check_mech(m, CKF_DERIVE);
+	CK_RV rv = check_mech(s, m, CKF_DERIVE);
 	if (rv != CKR_OK)
 		return rv;
 	if (m->mechanism != CKM_ECDH1_DERIVE) {

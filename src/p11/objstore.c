@@ -340,7 +340,12 @@ CK_RV cid_objs_login_changed(cid_slot *slot)
 		return cid_objs_sync(slot);
 	if ((rv = cid_slot_token(slot, &tok)) != CKR_OK)
 		return rv;
-	return reload(slot, tok);
+	/* A failed reload is tried again at the next use of the objects, so
+	 * that a login whose load failed once still shows its private
+	 * objects later. */
+	if ((rv = reload(slot, tok)) != CKR_OK)
+		slot->objects_loaded = false;
+	return rv;
 }
 
 void cid_objs_drop_all(cid_slot *slot)

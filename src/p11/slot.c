@@ -80,6 +80,11 @@ CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out)
 		}
 	}
 	cid_mutex_unlock(cid_m.slots_lock);
+	/* A removal a call without a session met (C_GetTokenInfo, say) is
+	 * acted on here, before the slot is used again: its sessions end and
+	 * the token is forgotten, so nothing opened next inherits the news. */
+	if (rv == CKR_OK)
+		cid_slot_forget_lost(*out);
 	return rv;
 }
 

@@ -17,6 +17,10 @@ struct cid_tok {
  * slot, whichever call met it. */
 static CK_RV note(cid_tok *t, CK_RV rv)
 {
+	/* A token that was there and now is not has been removed: PKCS#11
+	 * has CKR_DEVICE_REMOVED for that on every session call. */
+	if (rv == CKR_TOKEN_NOT_PRESENT)
+		rv = CKR_DEVICE_REMOVED;
 	if (rv == CKR_DEVICE_REMOVED)
 		atomic_store(t->removed, true);
 	return rv;

@@ -10,8 +10,8 @@
  * CKR_FUNCTION_FAILED and CKR_GENERAL_ERROR, so the front passes them
  * through unchanged.  CKR_DEVICE_REMOVED also ends the slot's sessions.
  *
- * Tests named finding_* check behaviour the spec asks for that the front
- * does not (yet) have; they are skipped unless CAREID_MOCK_FINDINGS=1. */
+ * Tests named finding_* check behaviour the spec asks for that an earlier
+ * front lacked (docs/mock-backend.md tells each story). */
 #include <dlfcn.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -180,21 +180,6 @@ static void label_of(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, char *out, size_t 
 	CK(F->C_GetAttributeValue(s, h, &a, 1));
 	out[a.ulValueLen] = '\0';
 }
-
-static bool findings_wanted(void)
-{
-	const char *v = getenv("CAREID_MOCK_FINDINGS");
-
-	return v != NULL && strcmp(v, "1") == 0;
-}
-
-#define FINDING()                                                                            \
-	do {                                                                                 \
-		if (!findings_wanted()) {                                                    \
-			print_message("known deviation, see docs/mock-backend.md; CAREID_MOCK_FINDINGS=1 runs it\n"); \
-			skip();                                                              \
-		}                                                                            \
-	} while (0)
 
 /* ---- provoking each backend operation ------------------------------------
  *
@@ -470,7 +455,6 @@ static void finding_removed_session_count(void **state)
 	CK_TOKEN_INFO ti;
 
 	(void)state;
-	FINDING();
 	(void)open_rw();
 	arm("status", 1, CKR_DEVICE_REMOVED);
 	assert_int_equal(CKR_DEVICE_REMOVED, F->C_GetTokenInfo(FX->slot, &ti));
@@ -491,7 +475,6 @@ static void finding_removed_without_sessions(void **state)
 	CK_SESSION_HANDLE s;
 
 	(void)state;
-	FINDING();
 	th_pad(lab, sizeof(lab), "renamed");
 	for (size_t i = 0; i < 3; i++) {
 		/* Slot ids stay; the token is opened at its first use. */
@@ -700,7 +683,6 @@ static void finding_login_load_fails(void **state)
 	CK_RV rv;
 
 	(void)state;
-	FINDING();
 	CK(make_data(s, "secret", true, true, &h));
 	CK(F->C_Logout(s));
 	arm("load_objects", 1, CKR_DEVICE_ERROR);
@@ -1206,7 +1188,6 @@ static void finding_token_not_present_on_session(void **state)
 	size_t bad = 0;
 
 	(void)state;
-	FINDING();
 	for (size_t i = 0; i < NVIAS; i++) {
 		CK_SESSION_HANDLE s = open_rw();
 		CK_SESSION_INFO si;
@@ -1234,7 +1215,6 @@ static void finding_sign_init_unlisted_mechanism(void **state)
 	CK_MECHANISM m = { CKM_ECDSA, NULL, 0 };
 
 	(void)state;
-	FINDING();
 	th_keypair(FX->env, s, "p256", "ec", &pub, &priv);
 	arm("mechanism", 0, CKR_FUNCTION_FAILED);
 	assert_int_equal(CKR_MECHANISM_INVALID, F->C_SignInit(s, &m, priv));
