@@ -8,10 +8,10 @@
 #
 # Passes:
 #   1. build/       default build (debugoptimized); every suite:
-#                   unit, api, mock (every backend call failing in every
-#                   way, through a test-only module), guest (hosts that bring their own SQLite,
-#                   route OpenSSL back into careid, watch exit handlers;
-#                   the symbol table), interop (pkcs11-tool, OpenSSL
+#                   unit, api, mock (every backend call failing in
+#                   every way, through a test-only module), guest (hosts
+#                   that bring their own SQLite, route OpenSSL back into
+#                   careid, watch exit handlers; the symbol table), interop (pkcs11-tool, OpenSSL
 #                   engine and provider, GnuTLS p11tool, NSS driving the
 #                   built module), remote (the same through p11-kit's
 #                   RPC), browser (headless Firefox, TLS client login) and
@@ -19,8 +19,9 @@
 #                   module, OpenSC, ykcs11, protocol fuzzing, APDU counts;
 #                   these need root and report SKIP without it).
 #   2. build-asan/  AddressSanitizer + UndefinedBehaviorSanitizer build.
-#                   unit, api, guest and mock run as they are (their executables carry
-#                   the sanitizers).  The interop scripts run programs that
+#                   unit, api, guest and mock run as they are (their
+#                   executables carry the sanitizers).  The interop scripts
+#                   run programs that
 #                   are not built with ASan (pkcs11-tool, openssl) loading
 #                   the ASan-built module, so they run with the sanitizer
 #                   runtimes in LD_PRELOAD and leak detection off (the
