@@ -1,5 +1,5 @@
 /* A token backend held in memory, for testing the PKCS#11 front's error
- * paths (tests/mock/test_front_errors.c).  It implements every operation of
+ * paths (tests/mock/test_front_errors_*.c).  It implements every operation of
  * src/backend/backend.h for real (passcodes with a try counter, an object
  * list, RSA and EC private-key operations on OpenSSL keys it generates) and
  * can be told to fail any of them: "the Nth call of operation X from now
