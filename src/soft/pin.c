@@ -1,7 +1,12 @@
 /* Passcodes (P1, P2, P3, P5): the durable try counters, login state and the
  * operations that rewrap the token key. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/mem.h"
@@ -208,6 +213,46 @@ fail:
 		cid_wipe(kek_out, CID_AEAD_KEY_LEN);
 	return rv;
 }
+/* Presentations of a passcode to one token take turns, across processes.
+ * Each spends its try before its check (P2: durable before known), so
+ * concurrent ones would see each other's tries spent, and a correct
+ * passcode could meet a counter at zero.  Taking turns keeps that rule and
+ * never refuses a correct passcode; the others only wait.  A process killed
+ * mid-check lets go with its life, its try spent.  The lock is a hidden
+ * file beside the token (flock), never the database file, whose POSIX
+ * locks belong to SQLite (closing another descriptor of it would drop
+ * them).  Threads of one process already take turns on the slot's lock. */
+static int take_turn(const soft_token *t)
+{
+	const char *base = strrchr(t->path, '/');
+	char *lock = NULL;
+	int fd = -1;
+
+	base = base != NULL ? base + 1 : t->path;
+	if (asprintf(&lock, "%.*s.%s.lock", (int)(base - t->path), t->path, base) < 0)
+		return -1;
+	fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+	if (fd >= 0 && flock(fd, LOCK_EX) != 0) {
+		close(fd);
+		fd = -1;
+	}
+	if (fd < 0)
+		CID_WARN("%s: cannot take turns with other processes (%s); checking anyway", lock, strerror(errno));
+	free(lock);
+	return fd;
+}
+
+static CK_RV verify_in_turn(soft_token *t, soft_role role, const char *who, const CK_UTF8CHAR *pin,
+                            CK_ULONG len, uint8_t key[CID_AEAD_KEY_LEN], uint8_t kek_out[CID_AEAD_KEY_LEN])
+{
+	int turn = take_turn(t);
+	CK_RV rv = verify(t, role, who, pin, len, key, kek_out);
+
+	if (turn >= 0)
+		close(turn);   /* releases the flock */
+	return rv;
+}
+
 
 void soft_forget_key(soft_token *t)
 {
@@ -227,7 +272,7 @@ CK_RV soft_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 	case CKU_SO:
 		if (t->who != SOFT_NOBODY)
 			return t->who == who ? CKR_USER_ALREADY_LOGGED_IN : CKR_USER_ANOTHER_ALREADY_LOGGED_IN;
-		rv = verify(t, who == CKU_SO ? SOFT_ROLE_SO : SOFT_ROLE_USER, who == CKU_SO ? "so" : "user", pin,
+		rv = verify_in_turn(t, who == CKU_SO ? SOFT_ROLE_SO : SOFT_ROLE_USER, who == CKU_SO ? "so" : "user", pin,
 		            len, key, NULL);
 		if (rv == CKR_OK) {
 			memcpy(t->key, key, sizeof(key));
@@ -237,7 +282,7 @@ CK_RV soft_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 		break;
 	case CKU_CONTEXT_SPECIFIC:
 		/* Proves presence for one key use; the login state is unchanged. */
-		rv = verify(t, SOFT_ROLE_USER, "context", pin, len, key, NULL);
+		rv = verify_in_turn(t, SOFT_ROLE_USER, "context", pin, len, key, NULL);
 		break;
 	default:
 		CID_DEBUG("unknown user type %lu", (unsigned long)who);
@@ -315,7 +360,7 @@ CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 	 * layer's to check. */
 	rv = soft_kdf_params_load(t->db, &prm);
 	if (rv == CKR_OK)
-		rv = verify(t, role, who == CKU_SO ? "so" : "user", old, oldlen, key, NULL);
+		rv = verify_in_turn(t, role, who == CKU_SO ? "so" : "user", old, oldlen, key, NULL);
 	if (rv != CKR_OK)
 		return rv;
 	rv = soft_wrap_make(t->serial, role, &prm, new_pin, newlen, key, &w);
@@ -392,7 +437,7 @@ CK_RV soft_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG len, c
 
 	if (label == NULL)
 		return CKR_ARGUMENTS_BAD;
-	rv = verify(t, SOFT_ROLE_SO, "so", so_pin, len, key, kek);
+	rv = verify_in_turn(t, SOFT_ROLE_SO, "so", so_pin, len, key, kek);
 	cid_wipe(key, sizeof(key));
 	if (rv != CKR_OK)
 		return rv;

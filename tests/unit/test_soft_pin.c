@@ -139,6 +139,56 @@ static void test_try_spent_before_check(void **state)
 	free(key);
 }
 
+/* Four processes present the right passcode at the same moment, more than
+ * the counter has tries: each spends its try before its check, yet every
+ * one logs in, and the counter ends full.  (Taking turns: src/soft/pin.c.) */
+static void test_concurrent_right_passcodes(void **state)
+{
+	fx *f = *state;
+	cid_provider *slow = NULL;
+	CK_UTF8CHAR label[32];
+	char *key = NULL, path[PATH_MAX];
+	cid_token *t = NULL;
+	pid_t pid[4];
+	int go[2], ok = 0;
+
+	/* Slow enough (scrypt 2^15) that the four checks overlap. */
+	assert_int_equal(cid_soft_provider_new(f->dir, 15, &slow), CKR_OK);
+	label32(label, "crowd");
+	assert_int_equal(slow->ops->create(slow, "new", (const CK_UTF8CHAR *)SO_PIN, 8, label, &key, &t), CKR_OK);
+	snprintf(path, sizeof(path), "%s/%s", f->dir, key);
+	t->ops->release(t);
+	assert_int_equal(pipe(go), 0);
+	for (int i = 0; i < 4; i++) {
+		pid[i] = fork();
+		assert_true(pid[i] >= 0);
+		if (pid[i] == 0) {
+			cid_token *c = NULL;
+			char b;
+
+			close(go[1]);
+			if (slow->ops->open(slow, key, &c) != CKR_OK)
+				_exit(2);
+			if (read(go[0], &b, 1) != 1)
+				_exit(3);
+			_exit(c->ops->login(c, CKU_SO, (const CK_UTF8CHAR *)SO_PIN, 8) == CKR_OK ? 0 : 1);
+		}
+	}
+	close(go[0]);
+	assert_int_equal(write(go[1], "gggg", 4), 4);
+	close(go[1]);
+	for (int i = 0; i < 4; i++) {
+		int status = 0;
+
+		assert_int_equal(waitpid(pid[i], &status, 0), pid[i]);
+		ok += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+	}
+	assert_int_equal(ok, 4);
+	assert_int_equal(raw_tries(path, "so_tries_left"), CID_POLICY_SO_PIN_MAX_TRIES);
+	free(key);
+	slow->ops->release(slow);
+}
+
 static void test_so_lockout_separate(void **state)
 {
 	fx *f = *state;
@@ -302,6 +352,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_costs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_try_spent_before_check, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_concurrent_right_passcodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_so_lockout_separate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_unblock_keeps_objects, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_set_pin, setup, teardown),
