@@ -129,9 +129,10 @@ static CK_RV spend_try(soft_token *t, soft_role role, const char *who, const CK_
 		rv = soft_meta_blob(t->db, role == SOFT_ROLE_SO ? SOFT_META_SO_WRAP : SOFT_META_USER_WRAP, wrap, wraplen);
 	/* A wrap no passcode could open is damage, not a wrong guess: refuse
 	 * without spending a try. */
-	if (rv == CKR_OK && (*salt == NULL || *wrap == NULL || *wraplen != CID_AEAD_OVERHEAD + CID_AEAD_KEY_LEN)) {
-		CID_ERROR("%s: the key sealed under the %s is missing or damaged; no passcode can open it, "
-		          "no try spent", soft_token_name(t, name), role == SOFT_ROLE_SO ? "SO passcode" : "passcode");
+	if (rv == CKR_OK && (*salt == NULL || *saltlen != SOFT_SALT_LEN || *wrap == NULL ||
+	                     *wraplen != CID_AEAD_OVERHEAD + CID_AEAD_KEY_LEN)) {
+		CID_ERROR("%s: the salt or the key sealed under the %s is missing or damaged; no passcode can "
+		          "open it, no try spent", soft_token_name(t, name), role == SOFT_ROLE_SO ? "SO passcode" : "passcode");
 		rv = CKR_DEVICE_ERROR;
 	}
 	if (rv == CKR_OK)

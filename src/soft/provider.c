@@ -277,6 +277,11 @@ static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 		free(path);
 		return CKR_TOKEN_NOT_PRESENT;
 	}
+	/* Used all the same (it is the holder's), but said: another user who
+	 * can copy the file can guess offline. */
+	if ((sb.st_mode & 077) != 0)
+		CID_WARN("token file %s is readable by other users (mode %03o); 0600 is expected", path,
+		         (unsigned)(sb.st_mode & 0777));
 	rv = soft_db_open(path, false, &db);
 	if (rv == CKR_OK) {
 		rv = soft_tx_begin(db, false);

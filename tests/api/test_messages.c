@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -288,6 +289,31 @@ static void test_reinit_wrong_so(void **state)
 	expect_line(f, "warn", "wrong SO passcode, 2 tries left");
 }
 
+/* A token file other users can read is used, and said so once it is
+ * opened. */
+static void test_file_mode_warned(void **state)
+{
+	fx *f = *state;
+	CK_TOKEN_INFO ti;
+	char path[512], want[600];
+	int found = 0;
+
+	CK(f->env->f->C_GetTokenInfo(f->slot, &ti));
+	snprintf(path, sizeof(path), "%s/tokens/%.16s.token", f->env->dir, (const char *)ti.serialNumber);
+	assert_int_equal(chmod(path, 0644), 0);
+	CK(f->env->f->C_Finalize(NULL));
+	CK(f->env->f->C_Initialize(NULL));
+	f->slot = th_slot_of(f->env, LABEL);
+	CK(f->env->f->C_GetTokenInfo(f->slot, &ti));
+	take_lines(f);
+	snprintf(want, sizeof(want), "warn: token file %s is readable by other users (mode 644); 0600 is expected",
+	         path);
+	for (int i = 0; i < f->n; i++)
+		found += strcmp(f->lines[i], want) == 0;
+	assert_int_equal(found, 1);
+	assert_int_equal(chmod(path, 0600), 0);
+}
+
 /* Only a debug trace carries the function that wrote a line. */
 static void test_debug_trace_names_functions(void **state)
 {
@@ -375,6 +401,7 @@ int main(void)
 		T(test_init_pin_refused),
 		T(test_init_token_refused),
 		T(test_reinit_wrong_so),
+		T(test_file_mode_warned),
 		T(test_stderr_and_no_function_names),
 		cmocka_unit_test_setup_teardown(test_debug_trace_names_functions, setup_debug, teardown),
 	};

@@ -80,6 +80,19 @@ static void test_malformed_costs_nothing(void **state)
 	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
 }
 
+/* A damaged salt is damage, not a wrong guess: no passcode could open the
+ * key, so nothing is tried and no try is spent. */
+static void test_damaged_salt_costs_nothing(void **state)
+{
+	fx *f = *state;
+
+	make_token(f, true);
+	assert_int_equal(raw_exec(f->path, "UPDATE meta SET value = x'0102' WHERE key = 'user_salt'"), 0);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_DEVICE_ERROR);
+	assert_int_equal(login(f->t, CKU_USER, "999999"), CKR_DEVICE_ERROR);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+}
+
 /* The try is committed before the passcode is checked: a process killed
  * in the middle of checking the right passcode has still spent it.  The
  * token uses a slower KDF so that the check is long enough to kill. */
@@ -351,6 +364,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_login_right_wrong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_costs_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_damaged_salt_costs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_try_spent_before_check, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_concurrent_right_passcodes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_so_lockout_separate, setup, teardown),
