@@ -18,7 +18,6 @@
 #include "careid/careid.h"
 #include "common/log.h"
 #include "p11/internal.h"
-#include "policy/policy.h"
 
 static const char *who_name(CK_USER_TYPE who)
 {

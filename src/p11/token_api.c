@@ -175,12 +175,6 @@ static CK_RV present_slot(CK_SLOT_ID id, cid_slot **out)
 	return rv;
 }
 
-/* The slot's own answer for mechanism d: what its kind of token does. */
-static bool slot_mechanism(cid_slot *slot, const cid_mech_desc *d, CK_MECHANISM_INFO *info)
-{
-	return cid_tok_mechanism(slot->prov, d, info);
-}
-
 CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList,
                          CK_ULONG_PTR pulCount)
 {
@@ -200,7 +194,7 @@ CK_RV C_GetMechanismList(CK_SLOT_ID slotID, CK_MECHANISM_TYPE_PTR pMechanismList
 
 	d = cid_mech_list(&n);
 	for (size_t i = 0; i < n; i++) {
-		if (!slot_mechanism(slot, &d[i], &info))
+		if (!cid_tok_mechanism(slot->prov, &d[i], &info))
 			continue;
 		if (pMechanismList != NULL && k < *pulCount)
 			pMechanismList[k] = d[i].type;
@@ -228,7 +222,7 @@ CK_RV C_GetMechanismInfo(CK_SLOT_ID slotID, CK_MECHANISM_TYPE type, CK_MECHANISM
 		return rv;
 
 	d = cid_mech_find(type);
-	if (d == NULL || !slot_mechanism(slot, d, &info)) {
+	if (d == NULL || !cid_tok_mechanism(slot->prov, d, &info)) {
 		CID_DEBUG("slot %lu: no mechanism 0x%lx", (unsigned long)slotID, (unsigned long)type);
 		return CKR_MECHANISM_INVALID;
 	}

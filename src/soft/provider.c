@@ -17,7 +17,6 @@
 
 #include "common/log.h"
 #include "common/mem.h"
-#include "policy/policy.h"
 #include "soft/soft_int.h"
 
 #define FREE_KEY "new"
