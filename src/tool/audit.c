@@ -306,8 +306,7 @@ static void audit_help(void)
 int cmd_audit(tool_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "module", required_argument, NULL, 'M' }, { "token", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'J' },         { "help", no_argument, NULL, 'h' },
+		TOOL_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	char serial[sizeof(ctx->serial)];

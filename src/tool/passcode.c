@@ -60,10 +60,7 @@ static int parse(tool_ctx *ctx, const char *cmd, int argc, char **argv, const ch
                  const char **newpass, const char **so, void (*help)(void))
 {
 	static const struct option opts[] = {
-		{ "module", required_argument, NULL, 'M' },
-		{ "token", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'J' },
-		{ "help", no_argument, NULL, 'h' },
+		TOOL_COMMON_OPTIONS,
 		{ "passcode-file", required_argument, NULL, OPT_PASS },
 		{ "new-passcode-file", required_argument, NULL, OPT_NEW },
 		{ "so-passcode-file", required_argument, NULL, OPT_SO },

@@ -187,8 +187,7 @@ static void status_help(void)
 int cmd_status(tool_ctx *ctx, int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{ "module", required_argument, NULL, 'M' }, { "token", required_argument, NULL, 'T' },
-		{ "json", no_argument, NULL, 'J' },         { "help", no_argument, NULL, 'h' },
+		TOOL_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
 	cert_info *certs = NULL;

@@ -58,6 +58,12 @@ int tool_secret_read(tool_secret *s, const char *file, const char *prompt, const
 int tool_secret_new(tool_secret *s, const char *file, const char *what, const char *opt);
 void tool_secret_wipe(tool_secret *s);
 
+/* The options every command takes as well as the tool (handled by
+ * tool_common_option), for a command's getopt_long table. */
+#define TOOL_COMMON_OPTIONS                                                           \
+	{ "module", required_argument, NULL, 'M' }, { "token", required_argument, NULL, 'T' }, \
+	{ "json", no_argument, NULL, 'J' }, { "help", no_argument, NULL, 'h' }
+
 /* Shared option handling of the commands: the global options may also
  * follow the command. */
 int tool_common_option(tool_ctx *ctx, int c, const char *arg);
