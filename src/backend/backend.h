@@ -92,6 +92,11 @@ struct cid_token_ops {
 	 * application, and says so here, so that the login state the
 	 * front reports stays true.  NULL: logins never end by themselves. */
 	CK_RV (*check_login)(cid_token *t, bool *user);
+	/* No session uses the token any more (and nobody is logged in): let go
+	 * of what an idle token need not hold, open files above all, so that a
+	 * thousand listed tokens hold no descriptor.  The next call takes them
+	 * again.  NULL: the token holds nothing worth letting go. */
+	void (*rest)(cid_token *t);
 	/* Random bytes from the token (NULL: the front uses the host RNG). */
 	CK_RV (*random)(cid_token *t, uint8_t *buf, size_t len);
 

@@ -51,6 +51,9 @@ static CK_RV token_info_locked(cid_slot *slot, CK_TOKEN_INFO *ti)
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
 		rv = cid_tok_status(tok, &st);
+	/* A token only listed holds nothing open afterwards. */
+	if (rv == CKR_OK && slot->sessions == 0)
+		cid_tok_rest(tok);
 	if (rv != CKR_OK)
 		return rv;
 

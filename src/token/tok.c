@@ -124,6 +124,12 @@ CK_RV cid_tok_status(cid_tok *t, cid_token_status *st)
 	return note(t, t->be->ops->status(t->be, st));
 }
 
+void cid_tok_rest(cid_tok *t)
+{
+	if (t != NULL && t->who == CID_NO_USER && !t->credential && t->be->ops->rest != NULL)
+		t->be->ops->rest(t->be);
+}
+
 /* ---- the login state ---------------------------------------------------- */
 
 CK_USER_TYPE cid_tok_who(const cid_tok *t)

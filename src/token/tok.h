@@ -54,6 +54,9 @@ CK_RV cid_tok_scan(cid_provider *prov, cid_place_sink sink, void *ctx);
 bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_INFO *info);
 
 CK_RV cid_tok_status(cid_tok *t, cid_token_status *st);
+/* The front's word that no session uses the token now: the backend may
+ * close what it holds open (see cid_token_ops.rest). */
+void cid_tok_rest(cid_tok *t);
 
 /* ---- the login state ---------------------------------------------------- */
 
