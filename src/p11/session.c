@@ -230,8 +230,6 @@ static void end_session(cid_session *s)
 	detach_locked(slot, s->flags);
 	if (slot->sessions == 0 && (cid_slot_who(slot) != CID_NO_USER || cid_slot_credential(slot)))
 		drop_login_locked(slot);
-	if (slot->sessions == 0 && slot->tok != NULL)
-		cid_tok_rest(slot->tok);
 	cid_mutex_unlock(slot->lock);
 	cid_session_put(&s);
 }

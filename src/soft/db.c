@@ -57,6 +57,11 @@ CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out)
 		return (rc & 0xff) == SQLITE_NOMEM ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_PRESENT;
 	}
 	sqlite3_busy_timeout(db, SOFT_BUSY_TIMEOUT_MS);
+	/* The log and its index stay beside the token when the last connection
+	 * closes: otherwise every open of a resting token would create both
+	 * and every close delete them again. */
+	int persist = 1;
+	(void)sqlite3_file_control(db, "main", SQLITE_FCNTL_PERSIST_WAL, &persist);
 	sqlite3_extended_result_codes(db, 1);
 	/* FULL: every commit (the try counter above all) reaches the disk
 	 * before the call returns.  secure_delete: superseded key wraps and

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/hmap.h"
 #include "common/mem.h"
 #include "soft/soft_int.h"
 
@@ -28,6 +30,7 @@ typedef struct probed_file {
 	char *name;
 	dev_t dev;
 	ino_t ino;
+	bool token;   /* false: found not to be one, and said so once */
 } probed_file;
 
 typedef struct soft_provider {
@@ -38,8 +41,7 @@ typedef struct soft_provider {
 	 * times a second; opening every database each time would cost a
 	 * SQLite open per token per scan.  Scans are serialised by the
 	 * front, so this needs no lock of its own. */
-	probed_file *probed;
-	size_t nprobed;
+	cid_hmap probed;   /* file_key -> probed_file* */
 	/* The directory's mode was checked (once: scans run ten times a second). */
 	bool mode_checked;
 } soft_provider;
@@ -106,62 +108,105 @@ static CK_RV make_dir(const char *dir)
 	return rv;
 }
 
-/* Opens a token file read-only and reads its serial: true when it really
- * is a token this module can use. */
-static bool probe(const char *path)
+/* Whether a file looks like a token, from its SQLite header alone: the
+ * magic string, the schema version (offset 60) and careid's application
+ * id (offset 68), both big-endian.  No database is opened: a listing of a
+ * thousand tokens reads a hundred bytes of each.  The serial and the rest
+ * are checked when the token is first used. */
+static bool probe(int dirfd, const char *name, const char *dir)
 {
-	char serial[SOFT_SERIAL_LEN + 1];
-	sqlite3 *db = NULL;
-	CK_RV rv = soft_db_open(path, true, &db);
+	/* name is a full path when dirfd is AT_FDCWD. */
+	const char *sep = name[0] == '/' ? "" : "/";
 
-	if (rv == CKR_OK) {
-		rv = soft_tx_begin(db, false);
-		if (rv == CKR_OK)
-			rv = soft_db_check(db, path, serial);
-		soft_tx_rollback(db);
-		sqlite3_close_v2(db);
+	if (name[0] == '/')
+		dir = "";
+	static const char magic[16] = "SQLite format 3";
+	uint8_t h[100];
+	ssize_t n = -1;
+	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+
+	if (fd < 0) {
+		if (errno == EMFILE || errno == ENFILE)
+			CID_ERROR("%s%s%s: out of file descriptors (%s)", dir, sep, name, strerror(errno));
+		else
+			CID_WARN("%s%s%s: cannot open (%s); skipped", dir, sep, name, strerror(errno));
+		return false;
 	}
-	/* The reason is already logged, with the path. */
-	return rv == CKR_OK;
+	n = pread(fd, h, sizeof(h), 0);
+	close(fd);
+	if (n != (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)) != 0) {
+		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
+		return false;
+	}
+	uint32_t version = (uint32_t)h[60] << 24 | (uint32_t)h[61] << 16 | (uint32_t)h[62] << 8 | h[63];
+	uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
+	if (app != SOFT_APPLICATION_ID) {
+		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
+		return false;
+	}
+	if (version != SOFT_SCHEMA_VERSION) {
+		CID_ERROR("%s%s%s has token schema %u, this module reads %d; skipped", dir, sep, name, version,
+		          SOFT_SCHEMA_VERSION);
+		return false;
+	}
+	return true;
 }
 
-static bool known_token(const soft_provider *p, const char *name, const struct stat *sb)
+static uint64_t file_key(const struct stat *sb)
 {
-	for (size_t i = 0; i < p->nprobed; i++)
-		if (p->probed[i].dev == sb->st_dev && p->probed[i].ino == sb->st_ino &&
-		    strcmp(p->probed[i].name, name) == 0)
-			return true;
-	return false;
+	uint64_t k = (uint64_t)sb->st_ino * 0x9e3779b97f4a7c15ull ^ (uint64_t)sb->st_dev;
+
+	return k == 0 || k == UINT64_MAX ? 1 : k;
+}
+
+static const probed_file *known(const soft_provider *p, const char *name, const struct stat *sb)
+{
+	const probed_file *f = cid_hmap_get(&p->probed, file_key(sb));
+
+	return f != NULL && f->dev == sb->st_dev && f->ino == sb->st_ino && strcmp(f->name, name) == 0 ? f : NULL;
+}
+
+static void free_probed(cid_hmap *m)
+{
+	uint64_t k;
+	void *v;
+
+	for (size_t i = 0; cid_hmap_next(m, &i, &k, &v);) {
+		free(((probed_file *)v)->name);
+		free(v);
+	}
+	cid_hmap_free(m);
 }
 
 /* Forgetting is harmless (the file is probed again), so a failed
  * allocation only costs the next scan. */
-static void remember_token(probed_file **list, size_t *n, const char *name, const struct stat *sb)
+static void remember(cid_hmap *m, const char *name, const struct stat *sb, bool token)
 {
-	probed_file *v = realloc(*list, (*n + 1) * sizeof(*v));
-	char *copy = strdup(name);
+	probed_file *f = malloc(sizeof(*f)), *old;
+	uint64_t key = file_key(sb);
 
-	if (v != NULL)
-		*list = v;
-	if (v == NULL || copy == NULL) {
-		free(copy);
+	if (f == NULL || (f->name = strdup(name)) == NULL) {
+		free(f);
 		return;
 	}
-	v[(*n)++] = (probed_file){ copy, sb->st_dev, sb->st_ino };
-}
-
-static void free_probed(probed_file *list, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		free(list[i].name);
-	free(list);
+	f->dev = sb->st_dev;
+	f->ino = sb->st_ino;
+	f->token = token;
+	old = cid_hmap_get(m, key);
+	if (cid_hmap_put(m, key, f) != 0) {
+		free(f->name);
+		free(f);
+		return;
+	}
+	if (old != NULL) {
+		free(old->name);
+		free(old);
+	}
 }
 
 static void forget_probed(soft_provider *p)
 {
-	free_probed(p->probed, p->nprobed);
-	p->probed = NULL;
-	p->nprobed = 0;
+	free_probed(&p->probed);
 }
 
 static int by_name(const void *a, const void *b)
@@ -175,17 +220,19 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	char **names = NULL;
 	size_t n = 0, cap = 0;
 	struct dirent *de;
-	probed_file *seen = NULL;
-	size_t nseen = 0;
+	cid_hmap seen;
 	CK_RV rv = CKR_OK;
 	DIR *d;
 
 	if (sink == NULL)
 		return CKR_ARGUMENTS_BAD;
+	cid_hmap_init(&seen);
 	d = opendir(p->dir);
 	if (d == NULL && errno != ENOENT) {
-		CID_ERROR("cannot read token directory %s: %s", p->dir, strerror(errno));
-		return CKR_GENERAL_ERROR;
+		int e = errno;
+
+		CID_ERROR("cannot read token directory %s: %s", p->dir, strerror(e));
+		return e == EMFILE || e == ENFILE || e == ENOMEM ? CKR_HOST_MEMORY : CKR_GENERAL_ERROR;
 	}
 	if (d != NULL && !p->mode_checked) {
 		struct stat sb;
@@ -201,16 +248,27 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 
 		if (!token_name(de->d_name))
 			continue;
-		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(sb.st_mode))
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0)
 			continue;
+		if (!S_ISREG(sb.st_mode)) {
+			/* Said once, not ten times a second. */
+			if (known(p, de->d_name, &sb) == NULL)
+				CID_WARN("%s/%s is not a regular file; skipped", p->dir, de->d_name);
+			remember(&seen, de->d_name, &sb, false);
+			continue;
+		}
 		path = join(p->dir, de->d_name);
 		if (path == NULL) {
 			rv = CKR_HOST_MEMORY;
 			break;
 		}
-		if (known_token(p, de->d_name, &sb) || probe(path)) {
-			/* Only what this scan saw is kept: deleted tokens go. */
-			remember_token(&seen, &nseen, de->d_name, &sb);
+		const probed_file *f = known(p, de->d_name, &sb);
+		bool token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
+
+		/* Only what this scan saw is kept: deleted tokens go.  A file
+		 * found not to be a token is said once, not at every scan. */
+		remember(&seen, de->d_name, &sb, token);
+		if (token) {
 			if (n == cap) {
 				size_t ncap = cap ? 2 * cap : 8;
 				char **nv = realloc(names, ncap * sizeof(*nv));
@@ -233,9 +291,8 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	}
 	if (d != NULL)
 		closedir(d);
-	free_probed(p->probed, p->nprobed);
+	free_probed(&p->probed);
 	p->probed = seen;
-	p->nprobed = nseen;
 	/* Sorted, so that every scan reports the same places in the same order. */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
@@ -258,11 +315,8 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 {
 	soft_provider *p = (soft_provider *)prov;
-	char serial[SOFT_SERIAL_LEN + 1];
 	struct stat sb;
-	sqlite3 *db = NULL;
 	char *path;
-	CK_RV rv;
 
 	if (key == NULL || out == NULL)
 		return CKR_ARGUMENTS_BAD;
@@ -281,22 +335,12 @@ static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 	if ((sb.st_mode & 077) != 0)
 		CID_WARN("token file %s is readable by other users (mode %03o); 0600 is expected", path,
 		         (unsigned)(sb.st_mode & 0777));
-	rv = soft_db_open(path, false, &db);
-	if (rv == CKR_OK) {
-		rv = soft_tx_begin(db, false);
-		if (rv == CKR_OK)
-			rv = soft_db_check(db, path, serial);
-		soft_tx_rollback(db);
-		if (rv != CKR_OK && rv != CKR_HOST_MEMORY)
-			rv = CKR_TOKEN_NOT_RECOGNIZED;
-	}
-	if (rv != CKR_OK) {
-		CID_ERROR("cannot open token %s (0x%lx)", path, rv);
-		sqlite3_close_v2(db);
+	/* The cheap check only; the rest waits for the first use. */
+	if (!probe(AT_FDCWD, path, p->dir)) {
 		free(path);
-		return rv;
+		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
-	return soft_token_new(db, path, serial, out);
+	return soft_token_new(NULL, path, NULL, out);
 }
 
 static void unlink_db(const char *path)

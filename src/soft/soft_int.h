@@ -172,7 +172,9 @@ CK_RV soft_objects_touched(soft_token *t);
 
 /* ---- token.c ---- */
 
-/* Takes ownership of db and path. */
+/* Takes ownership of db and path.  db may be NULL (and serial NULL with
+ * it): the file is then opened, checked and its serial learnt at first
+ * use. */
 CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN + 1], cid_token **out);
 /* Writes a complete new token into an empty, schema-ready database. */
 CK_RV soft_token_format(sqlite3 *db, const char *serial, uint32_t kdf_cost, const CK_UTF8CHAR *so_pin,

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <time.h>
 
 #include "common/log.h"
@@ -39,8 +40,10 @@ const char *soft_token_name(const soft_token *t, char *out)
 	uint8_t *label = NULL;
 	size_t n = 0;
 
-	/* Without its label (a damaged file) the serial still names it. */
-	(void)soft_meta_blob(t->db, SOFT_META_LABEL, &label, &n);
+	/* Without its label (a damaged file, or a resting token with no file
+	 * open) the serial still names it. */
+	if (t->db != NULL)
+		(void)soft_meta_blob(t->db, SOFT_META_LABEL, &label, &n);
 	cid_token_name(out, label, n, t->serial, SOFT_SERIAL_LEN);
 	free(label);
 	return out;
@@ -100,6 +103,117 @@ static CK_RV soft_status(cid_token *tok, cid_token_status *st)
 	return CKR_OK;
 }
 
+/* A token holds its file open only while it is used: a listing of a
+ * thousand tokens must not hold three thousand descriptors.  Every
+ * operation that reads the file opens it here first; rest closes it. */
+static CK_RV need_db(soft_token *t)
+{
+	char serial[SOFT_SERIAL_LEN + 1];
+	sqlite3 *db = NULL;
+	CK_RV rv;
+
+	if (t->db != NULL)
+		return CKR_OK;
+	rv = soft_db_open(t->path, false, &db);
+	if (rv == CKR_OK) {
+		rv = soft_tx_begin(db, false);
+		if (rv == CKR_OK)
+			rv = soft_db_check(db, t->path, serial);
+		soft_tx_rollback(db);
+		if (rv != CKR_OK && rv != CKR_HOST_MEMORY)
+			rv = CKR_TOKEN_NOT_RECOGNIZED;
+	}
+	/* A file replaced under the same name is another token: this one is
+	 * gone. */
+	if (rv == CKR_OK && t->serial[0] != '\0' && strcmp(serial, t->serial) != 0) {
+		CID_WARN("%s now holds token %s, not %s: the token was removed", t->path, serial, t->serial);
+		rv = CKR_DEVICE_REMOVED;
+	}
+	if (rv != CKR_OK) {
+		sqlite3_close_v2(db);
+		return rv;
+	}
+	memcpy(t->serial, serial, sizeof(serial));
+	t->db = db;
+	/* data_version counts per connection: the first check on the new one
+	 * asks the object generation instead. */
+	t->seen_data_version = INT64_MIN;
+	return CKR_OK;
+}
+
+static void soft_rest(cid_token *tok)
+{
+	soft_token *t = (soft_token *)tok;
+
+	if (t->db == NULL)
+		return;
+	sqlite3_close_v2(t->db);
+	t->db = NULL;
+}
+
+#define WITH_DB(call) do { CK_RV rv_ = need_db(t); return rv_ != CKR_OK ? rv_ : (call); } while (0)
+
+static CK_RV lazy_status(cid_token *tok, cid_token_status *st)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_status(tok, st));
+}
+
+static CK_RV lazy_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_login(tok, who, pin, len));
+}
+
+static CK_RV lazy_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG len, const CK_UTF8CHAR label[32])
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_init_token(tok, so_pin, len, label));
+}
+
+static CK_RV lazy_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_init_pin(tok, pin, len));
+}
+
+static CK_RV lazy_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,
+                          const CK_UTF8CHAR *new_pin, CK_ULONG newlen)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_set_pin(tok, who, old, oldlen, new_pin, newlen));
+}
+
+static CK_RV lazy_changed(cid_token *tok, bool *changed)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_changed(tok, changed));
+}
+
+static CK_RV lazy_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_load_objects(tok, sink, ctx));
+}
+
+static CK_RV lazy_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_create_object(tok, attrs, id));
+}
+
+static CK_RV lazy_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_update_object(tok, id, attrs));
+}
+
+static CK_RV lazy_destroy_object(cid_token *tok, uint64_t id)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_destroy_object(tok, id));
+}
+
 static CK_RV soft_random(cid_token *tok, uint8_t *buf, size_t len)
 {
 	(void)tok;
@@ -120,17 +234,18 @@ static void soft_release(cid_token *tok)
 }
 
 static const struct cid_token_ops soft_token_ops = {
-	.status = soft_status,
-	.login = soft_login,
+	.status = lazy_status,
+	.login = lazy_login,
 	.logout = soft_logout,
-	.init_token = soft_init_token,
-	.init_pin = soft_init_pin,
-	.set_pin = soft_set_pin,
-	.changed = soft_changed,
-	.load_objects = soft_load_objects,
-	.create_object = soft_create_object,
-	.update_object = soft_update_object,
-	.destroy_object = soft_destroy_object,
+	.init_token = lazy_init_token,
+	.init_pin = lazy_init_pin,
+	.set_pin = lazy_set_pin,
+	.changed = lazy_changed,
+	.load_objects = lazy_load_objects,
+	.create_object = lazy_create_object,
+	.update_object = lazy_update_object,
+	.destroy_object = lazy_destroy_object,
+	.rest = soft_rest,
 	.random = soft_random,
 	.release = soft_release,
 };
@@ -147,7 +262,9 @@ CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN 
 	t->base.ops = &soft_token_ops;
 	t->db = db;
 	t->path = path;
-	memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);
+	/* Without a file open yet, the serial is learnt at the first use. */
+	if (serial != NULL)
+		memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);
 	t->who = SOFT_NOBODY;
 	*out = &t->base;
 	return CKR_OK;
