@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -297,6 +299,84 @@ static void test_two_handles(void **state)
 	assert_int_equal(cid_soft_audit_verify(f->path, &chk), CKR_OK);
 }
 
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	while (readdir(d) != NULL)
+		n++;
+	closedir(d);
+	return n;
+}
+
+static CK_RV count_sink(void *ctx, const cid_place *pl)
+{
+	(void)pl;
+	(*(size_t *)ctx)++;
+	return CKR_OK;
+}
+
+/* Many tokens under a small descriptor limit: listing them (scan, open,
+ * status, rest) works, and a listed token holds no descriptor. */
+#define MANY_TOKENS 300
+static void test_many_tokens_few_descriptors(void **state)
+{
+	fx *f = *state;
+	static cid_token *toks[MANY_TOKENS];
+	struct rlimit old, low;
+	cid_token_status st;
+	size_t places_seen = 0;
+	char cmd[2 * PATH_MAX];
+	int before;
+
+	make_token(f, false);
+	f->t->ops->release(f->t);
+	f->t = NULL;
+	for (int i = 1; i < MANY_TOKENS; i++) {
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s/%016x.token'", f->path, f->dir, 0x100 + i);
+		assert_int_equal(system(cmd), 0);
+	}
+	assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+	low = old;
+	low.rlim_cur = 64;
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+	before = open_fds();
+	assert_int_equal(f->p->ops->scan(f->p, count_sink, &places_seen), CKR_OK);
+	assert_int_equal(places_seen, MANY_TOKENS + 1);
+	{
+		DIR *d = opendir(f->dir);
+		struct dirent *de;
+		int n = 0;
+
+		assert_non_null(d);
+		while ((de = readdir(d)) != NULL && n < MANY_TOKENS) {
+			size_t l = strlen(de->d_name);
+
+			if (de->d_name[0] == '.' || l < 7 || strcmp(de->d_name + l - 6, ".token") != 0)
+				continue;
+			assert_int_equal(f->p->ops->open(f->p, de->d_name, &toks[n]), CKR_OK);
+			assert_int_equal(toks[n]->ops->status(toks[n], &st), CKR_OK);
+			assert_true(st.flags & CKF_TOKEN_INITIALIZED);
+			assert_non_null(toks[n]->ops->rest);
+			toks[n]->ops->rest(toks[n]);
+			n++;
+		}
+		closedir(d);
+		assert_int_equal(n, MANY_TOKENS);
+	}
+	/* Every token is still open as the front keeps it, and none holds a
+	 * descriptor. */
+	assert_int_equal(open_fds(), before);
+	/* A rested token opens its file again when used. */
+	assert_int_equal(toks[0]->ops->status(toks[0], &st), CKR_OK);
+	for (int i = 0; i < MANY_TOKENS; i++)
+		toks[i]->ops->release(toks[i]);
+	assert_int_equal(open_fds(), before);
+	assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -305,6 +385,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_corrupt_file, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changed_across_handles, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_two_handles, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_tokens_few_descriptors, setup, teardown),
 	};
 
 	cid_log_setup();
