@@ -148,6 +148,98 @@ out:
 	return rv;
 }
 
+/* Phase two: the outcome is recorded.  A correct passcode is never
+ * punished for the store's trouble: when the transaction that gives its try
+ * back fails (the file busy past the timeout, a damaged audit table), it is
+ * tried again, then with the try alone and the audit record owed, and at
+ * worst the try is owed and given back (one try, never a reset, so that no
+ * wrong guess made meanwhile is forgotten) at the next presentation.  The
+ * login itself stands: the passcode was proved. */
+static CK_RV settle_once(soft_token *t, soft_role role, const char *who, CK_RV check, int64_t left, bool with_audit)
+{
+	CK_RV rv = soft_tx_begin(t->db, true);
+
+	if (rv != CKR_OK)
+		return rv;
+	if (check == CKR_OK) {
+		rv = soft_meta_set_int(t->db, tries_key(role), max_tries(role));
+		if (rv == CKR_OK && with_audit && t->owed_audit > 0)
+			rv = soft_audit_append(t->db, t->serial, "login-ok", "who=%s recorded late (%u), the store was failing",
+			                       who, t->owed_audit);
+		if (rv == CKR_OK && with_audit)
+			rv = soft_audit_append(t->db, t->serial, "login-ok", "who=%s", who);
+	} else if (check == CKR_ENCRYPTED_DATA_INVALID) {
+		rv = soft_audit_append(t->db, t->serial, "login-failed", "who=%s tries_left=%lld", who, (long long)left);
+		if (rv == CKR_OK && left == 0)
+			rv = soft_audit_append(t->db, t->serial, "locked", "who=%s", who);
+	} else {
+		rv = soft_audit_append(t->db, t->serial, "login-error", "who=%s internal error 0x%lx", who, check);
+	}
+	if (rv == CKR_OK)
+		rv = soft_tx_commit(t->db);
+	else
+		soft_tx_rollback(t->db);
+	return rv;
+}
+
+#define SETTLE_ATTEMPTS 3
+
+static CK_RV settle(soft_token *t, soft_role role, const char *who, CK_RV check, int64_t left)
+{
+	char name[CID_TOKEN_NAME_LEN];
+	CK_RV rv = CKR_OK;
+
+	for (int i = 0; i < SETTLE_ATTEMPTS; i++) {
+		rv = settle_once(t, role, who, check, left, true);
+		if (rv == CKR_OK) {
+			if (check == CKR_OK)
+				t->owed_audit = 0;
+			return CKR_OK;
+		}
+	}
+	if (check != CKR_OK)
+		return rv;
+	if (settle_once(t, role, who, check, left, false) == CKR_OK) {
+		t->owed_audit++;
+		CID_ERROR("%s: the correct passcode's try is given back, but its audit record could not be written "
+		          "(0x%lx); it is written at the next login", soft_token_name(t, name), rv);
+		return CKR_OK;
+	}
+	t->owed_tries[role]++;
+	t->owed_audit++;
+	CID_ERROR("%s: the token file cannot be written (0x%lx); the correct passcode's try is owed and given "
+	          "back at the next presentation", soft_token_name(t, name), rv);
+	return CKR_OK;
+}
+
+/* Gives back tries owed from a correct passcode whose bookkeeping failed,
+ * one each, before a new presentation spends one. */
+static void repay(soft_token *t, soft_role role)
+{
+	int64_t tries = 0;
+	CK_RV rv;
+
+	if (t->owed_tries[role] == 0)
+		return;
+	rv = soft_tx_begin(t->db, true);
+	if (rv == CKR_OK)
+		rv = read_tries(t->db, role, &tries);
+	if (rv == CKR_OK && tries > 0) {
+		int64_t back = tries + (int64_t)t->owed_tries[role];
+
+		rv = soft_meta_set_int(t->db, tries_key(role), back > max_tries(role) ? max_tries(role) : back);
+	}
+	if (rv == CKR_OK)
+		rv = soft_audit_append(t->db, t->serial, "try-returned", "who=%s %u owed from a correct passcode",
+		                       role == SOFT_ROLE_SO ? "so" : "user", t->owed_tries[role]);
+	if (rv == CKR_OK)
+		rv = soft_tx_commit(t->db);
+	else
+		soft_tx_rollback(t->db);
+	if (rv == CKR_OK)
+		t->owed_tries[role] = 0;
+}
+
 /* The whole P2 algorithm for one presented passcode.  On success key holds
  * the token key and, when kek is not NULL, the derived KEK. */
 static CK_RV verify(soft_token *t, soft_role role, const char *who, const CK_UTF8CHAR *pin, CK_ULONG len,
@@ -161,6 +253,7 @@ static CK_RV verify(soft_token *t, soft_role role, const char *who, const CK_UTF
 	int64_t left = 0;
 	CK_RV rv, check;
 
+	repay(t, role);
 	rv = soft_kdf_params_load(t->db, &prm);
 	if (rv == CKR_OK)
 		rv = spend_try(t, role, who, pin, len, &salt, &saltlen, &wrap, &wraplen, &left);
@@ -178,26 +271,12 @@ static CK_RV verify(soft_token *t, soft_role role, const char *who, const CK_UTF
 		memcpy(kek_out, kek, sizeof(kek));
 	cid_wipe(kek, sizeof(kek));
 
-	rv = soft_tx_begin(t->db, true);
-	if (rv != CKR_OK)
-		goto fail;
-	if (check == CKR_OK) {
-		rv = soft_meta_set_int(t->db, tries_key(role), max_tries(role));
-		if (rv == CKR_OK)
-			rv = soft_audit_append(t->db, t->serial, "login-ok", "who=%s", who);
-	} else if (check == CKR_ENCRYPTED_DATA_INVALID) {
-		rv = soft_audit_append(t->db, t->serial, "login-failed", "who=%s tries_left=%lld", who, (long long)left);
-		if (rv == CKR_OK && left == 0)
-			rv = soft_audit_append(t->db, t->serial, "locked", "who=%s", who);
-	} else {
-		rv = soft_audit_append(t->db, t->serial, "login-error", "who=%s internal error 0x%lx", who, check);
-	}
-	if (rv == CKR_OK)
-		rv = soft_tx_commit(t->db);
-	else
-		soft_tx_rollback(t->db);
-	if (rv != CKR_OK)
-		goto fail;
+	/* A wrong passcode's try is already durable; only its record can be
+	 * lost here, and the answer stays what it was. */
+	rv = settle(t, role, who, check, left);
+	if (rv != CKR_OK && check == CKR_ENCRYPTED_DATA_INVALID)
+		CID_ERROR("%s: the audit record of a wrong passcode could not be written (0x%lx)",
+		          soft_token_name(t, name), rv);
 	if (check == CKR_OK)
 		return CKR_OK;
 	if (check != CKR_ENCRYPTED_DATA_INVALID) {

@@ -58,6 +58,10 @@ typedef struct soft_token {
 	/* The unwrapped token key: present only while someone is logged in. */
 	bool have_key;
 	uint8_t key[CID_AEAD_KEY_LEN];
+	/* Owed by this process to correct passcodes whose bookkeeping met a
+	 * failing store (pin.c): tries per role, and login records. */
+	unsigned owed_tries[2];
+	unsigned owed_audit;
 	/* What load_objects last saw, for changed(). */
 	bool loaded;
 	int64_t seen_data_version;

@@ -358,10 +358,59 @@ static void test_reinit_token(void **state)
 	assert_int_equal(login(f->t, CKU_SO, SO_PIN), CKR_OK);
 }
 
+/* A correct passcode is never punished for the store's trouble.  With the
+ * audit table refusing every record, the try still comes back, every time,
+ * and the login records are written once the table is mended. */
+static void test_correct_passcode_survives_broken_audit(void **state)
+{
+	fx *f = *state;
+
+	make_token(f, true);
+	assert_int_equal(raw_exec(f->path, "CREATE TRIGGER broken BEFORE INSERT ON audit"
+	                                   " BEGIN SELECT RAISE(ABORT, 'broken'); END"), 0);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+		assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+		assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	}
+	/* A wrong one still costs its try, record or not. */
+	assert_int_equal(login(f->t, CKU_USER, "999999"), CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - 1);
+	assert_int_equal(raw_exec(f->path, "DROP TRIGGER broken"), 0);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE detail LIKE '%recorded late (4)%'"), 0);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE detail LIKE '%recorded late (4)%'"), 1);
+}
+
+/* When even the try cannot be given back, the login stands and the try is
+ * owed: given back (one, not a reset) at the next presentation. */
+static void test_correct_passcode_try_owed(void **state)
+{
+	fx *f = *state;
+
+	make_token(f, true);
+	assert_int_equal(raw_exec(f->path, "CREATE TRIGGER no_restore BEFORE INSERT ON meta"
+	                                   " WHEN NEW.key = 'user_tries_left' AND NEW.value = 3"
+	                                   " BEGIN SELECT RAISE(ABORT, 'full'); END"), 0);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - 1);
+	assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	assert_int_equal(raw_exec(f->path, "DROP TRIGGER no_restore"), 0);
+	/* A wrong passcode now: the owed try comes back first, then this one
+	 * is spent, so two are left, not one. */
+	assert_int_equal(login(f->t, CKU_USER, "999999"), CKR_PIN_INCORRECT);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES - 1);
+	assert_int_equal(raw_int(f->path, "SELECT count(*) FROM audit WHERE event = 'try-returned'"), 1);
+	assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_login_right_wrong, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_correct_passcode_survives_broken_audit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_correct_passcode_try_owed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_costs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_salt_costs_nothing, setup, teardown),
