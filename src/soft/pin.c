@@ -302,7 +302,7 @@ fail:
  * file beside the token (flock), never the database file, whose POSIX
  * locks belong to SQLite (closing another descriptor of it would drop
  * them).  Threads of one process already take turns on the slot's lock. */
-static int take_turn(const soft_token *t)
+int soft_take_turn(const soft_token *t)
 {
 	const char *base = strrchr(t->path, '/');
 	char *lock = NULL;
@@ -325,7 +325,7 @@ static int take_turn(const soft_token *t)
 static CK_RV verify_in_turn(soft_token *t, soft_role role, const char *who, const CK_UTF8CHAR *pin,
                             CK_ULONG len, uint8_t key[CID_AEAD_KEY_LEN], uint8_t kek_out[CID_AEAD_KEY_LEN])
 {
-	int turn = take_turn(t);
+	int turn = soft_take_turn(t);
 	CK_RV rv = verify(t, role, who, pin, len, key, kek_out);
 
 	if (turn >= 0)

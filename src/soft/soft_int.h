@@ -174,6 +174,13 @@ CK_RV soft_destroy_object(cid_token *tok, uint64_t id);
  * changed, keeping this handle's view current when it was. */
 CK_RV soft_objects_touched(soft_token *t);
 
+/* ---- pin.c: taking turns ---- */
+
+/* Waits for this process's turn at the token among all processes (a
+ * blocking flock on a hidden file beside it) and returns the descriptor
+ * to close when done, or -1 (logged) when turns cannot be taken. */
+int soft_take_turn(const soft_token *t);
+
 /* ---- token.c ---- */
 
 /* Takes ownership of db and path.  db may be NULL (and serial NULL with

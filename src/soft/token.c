@@ -5,6 +5,7 @@
 #include <string.h>
 #include <stdint.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/log.h"
 #include "common/mem.h"
@@ -153,6 +154,20 @@ static void soft_rest(cid_token *tok)
 
 #define WITH_DB(call) do { CK_RV rv_ = need_db(t); return rv_ != CKR_OK ? rv_ : (call); } while (0)
 
+/* Writers take turns like passcode checks do: SQLite's own busy handler
+ * polls, so a login meeting a process that writes objects without pause
+ * could wait out its timeout and fail; a blocking turn is handed over. */
+#define IN_TURN(call) do { \
+		CK_RV rv_ = need_db(t); \
+		if (rv_ == CKR_OK) { \
+			int turn_ = soft_take_turn(t); \
+			rv_ = (call); \
+			if (turn_ >= 0) \
+				close(turn_); \
+		} \
+		return rv_; \
+	} while (0)
+
 static CK_RV lazy_status(cid_token *tok, cid_token_status *st)
 {
 	soft_token *t = (soft_token *)tok;
@@ -174,7 +189,7 @@ static CK_RV lazy_init_token(cid_token *tok, const CK_UTF8CHAR *so_pin, CK_ULONG
 static CK_RV lazy_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	soft_token *t = (soft_token *)tok;
-	WITH_DB(soft_init_pin(tok, pin, len));
+	IN_TURN(soft_init_pin(tok, pin, len));
 }
 
 static CK_RV lazy_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,
@@ -199,19 +214,19 @@ static CK_RV lazy_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 static CK_RV lazy_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id)
 {
 	soft_token *t = (soft_token *)tok;
-	WITH_DB(soft_create_object(tok, attrs, id));
+	IN_TURN(soft_create_object(tok, attrs, id));
 }
 
 static CK_RV lazy_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs)
 {
 	soft_token *t = (soft_token *)tok;
-	WITH_DB(soft_update_object(tok, id, attrs));
+	IN_TURN(soft_update_object(tok, id, attrs));
 }
 
 static CK_RV lazy_destroy_object(cid_token *tok, uint64_t id)
 {
 	soft_token *t = (soft_token *)tok;
-	WITH_DB(soft_destroy_object(tok, id));
+	IN_TURN(soft_destroy_object(tok, id));
 }
 
 static CK_RV soft_random(cid_token *tok, uint8_t *buf, size_t len)

@@ -1,4 +1,6 @@
 /* The soft token's passcodes: tries, lockout, a killed check, change, unblock, re-init. */
+#include <pthread.h>
+#include <stdatomic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -405,12 +407,61 @@ static void test_correct_passcode_try_owed(void **state)
 	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
 }
 
+typedef struct busy_writer {
+	cid_token *t;
+	atomic_bool stop;
+	unsigned written, failed;
+} busy_writer;
+
+static void *write_objects(void *arg)
+{
+	busy_writer *w = arg;
+
+	while (!atomic_load(&w->stop)) {
+		cid_attrs a;
+		uint64_t id = 0;
+
+		public_cert(&a, "busy");
+		if (w->t->ops->create_object(w->t, &a, &id) == CKR_OK)
+			w->written++;
+		else
+			w->failed++;
+		cid_attrs_clear(&a);
+	}
+	return NULL;
+}
+
+/* Another connection writing objects without pause never makes a correct
+ * passcode fail: writers and checks take turns, nobody polls. */
+static void test_login_beside_busy_writer(void **state)
+{
+	fx *f = *state;
+	busy_writer w = { .t = NULL };
+	pthread_t th;
+
+	make_token(f, true);
+	w.t = open_again(f);
+	atomic_init(&w.stop, false);
+	assert_int_equal(pthread_create(&th, NULL, write_objects, &w), 0);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(login(f->t, CKU_USER, USER_PIN), CKR_OK);
+		assert_int_equal(f->t->ops->logout(f->t), CKR_OK);
+	}
+	atomic_store(&w.stop, true);
+	pthread_join(th, NULL);
+	assert_int_equal(w.failed, 0);
+	assert_true(w.written > 0);
+	assert_int_equal(raw_tries(f->path, "user_tries_left"), CID_POLICY_PIN_MAX_TRIES);
+	w.t->ops->release(w.t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_login_right_wrong, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_correct_passcode_survives_broken_audit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_correct_passcode_try_owed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_login_beside_busy_writer, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_lockout_survives_restart, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_malformed_costs_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_damaged_salt_costs_nothing, setup, teardown),
