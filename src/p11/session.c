@@ -94,7 +94,7 @@ CK_STATE cid_session_state(const cid_session *s)
 /* Counts the new session on its slot, with slot->lock held. */
 static CK_RV attach_locked(cid_slot *slot, CK_FLAGS flags)
 {
-	cid_token_status st;
+	bool initialised = false;
 	cid_tok *tok;
 	CK_RV rv;
 
@@ -102,10 +102,10 @@ static CK_RV attach_locked(cid_slot *slot, CK_FLAGS flags)
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	rv = cid_slot_token(slot, &tok);
 	if (rv == CKR_OK)
-		rv = cid_tok_status(tok, &st);
+		rv = cid_tok_initialised(tok, &initialised);
 	if (rv != CKR_OK)
 		return rv;
-	if (!(st.flags & CKF_TOKEN_INITIALIZED))
+	if (!initialised)
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	/* The SO acts only in R/W sessions (PKCS#11 5.6, C_OpenSession). */
 	if (!(flags & CKF_RW_SESSION) && cid_tok_who(tok) == CKU_SO)

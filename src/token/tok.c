@@ -11,6 +11,10 @@ struct cid_tok {
 	atomic_bool *removed;
 	CK_USER_TYPE who;   /* CID_NO_USER, CKU_USER or CKU_SO */
 	bool credential;    /* a backend's own credential (vendor user type) */
+	/* Once seen initialised a token stays so (re-initialising keeps it
+	 * initialised; a new card in the reader is a new cid_tok), so opening
+	 * a session need not ask the backend again. */
+	bool initialised;
 };
 
 /* Every backend answer passes here: a removed device is news for the
@@ -121,7 +125,22 @@ bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_
 
 CK_RV cid_tok_status(cid_tok *t, cid_token_status *st)
 {
-	return note(t, t->be->ops->status(t->be, st));
+	CK_RV rv = note(t, t->be->ops->status(t->be, st));
+
+	if (rv == CKR_OK && (st->flags & CKF_TOKEN_INITIALIZED))
+		t->initialised = true;
+	return rv;
+}
+
+CK_RV cid_tok_initialised(cid_tok *t, bool *initialised)
+{
+	cid_token_status st;
+	CK_RV rv = CKR_OK;
+
+	if (!t->initialised)
+		rv = cid_tok_status(t, &st);
+	*initialised = t->initialised;
+	return rv;
 }
 
 void cid_tok_rest(cid_tok *t)

@@ -54,6 +54,8 @@ CK_RV cid_tok_scan(cid_provider *prov, cid_place_sink sink, void *ctx);
 bool cid_tok_mechanism(cid_provider *prov, const cid_mech_desc *d, CK_MECHANISM_INFO *info);
 
 CK_RV cid_tok_status(cid_tok *t, cid_token_status *st);
+/* Whether the token is initialised; asks the backend only until it is. */
+CK_RV cid_tok_initialised(cid_tok *t, bool *initialised);
 /* The front's word that no session uses the token now: the backend may
  * close what it holds open (see cid_token_ops.rest). */
 void cid_tok_rest(cid_tok *t);

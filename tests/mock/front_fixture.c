@@ -156,16 +156,15 @@ void label_of(CK_SESSION_HANDLE s, CK_OBJECT_HANDLE h, char *out, size_t cap)
 
 /* ---- provoking each backend operation (see front_fixture.h) ----------- */
 
+/* Opening a session asks the status only until the token is seen
+ * initialised; C_GetTokenInfo asks it every time. */
 CK_RV via_status(CK_SESSION_HANDLE s, CK_RV rv)
 {
-	CK_SESSION_HANDLE s2 = CK_INVALID_HANDLE;
+	CK_TOKEN_INFO ti;
 
 	(void)s;
 	arm("status", 1, rv);
-	rv = F->C_OpenSession(FX->slot, CKF_SERIAL_SESSION, NULL, NULL, &s2);
-	/* No session handle comes out of a failed open. */
-	assert_int_equal(s2, CK_INVALID_HANDLE);
-	return rv;
+	return F->C_GetTokenInfo(FX->slot, &ti);
 }
 
 CK_RV via_login(CK_SESSION_HANDLE s, CK_RV rv)
