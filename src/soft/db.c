@@ -1,5 +1,6 @@
 /* The token file: one SQLite database, shared safely by every process that
  * opens it (WAL, busy timeout, short write transactions). */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,12 @@
 CK_RV soft_db_rv(sqlite3 *db, int rc, const char *what)
 {
 	const char *msg = db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc);
+	int e = db != NULL && (rc & 0xff) == SQLITE_CANTOPEN ? sqlite3_system_errno(db) : 0;
+
+	if (e == EMFILE || e == ENFILE) {
+		CID_ERROR("%s: out of file descriptors (%s)", what, strerror(e));
+		return CKR_HOST_MEMORY;
+	}
 
 	switch (rc & 0xff) {
 	case SQLITE_OK:
@@ -52,6 +59,14 @@ CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out)
 	flags |= readonly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	rc = sqlite3_open_v2(path, &db, flags, NULL);
 	if (rc != SQLITE_OK) {
+		int e = db != NULL ? sqlite3_system_errno(db) : 0;
+
+		/* Out of descriptors is the host's shortage, not a removed token. */
+		if (e == EMFILE || e == ENFILE) {
+			CID_ERROR("%s: cannot open: out of file descriptors (%s)", path, strerror(e));
+			sqlite3_close(db);
+			return CKR_HOST_MEMORY;
+		}
 		CID_WARN("%s: cannot open (%s)", path, db != NULL ? sqlite3_errmsg(db) : sqlite3_errstr(rc));
 		sqlite3_close(db);
 		return (rc & 0xff) == SQLITE_NOMEM ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_PRESENT;
@@ -69,6 +84,11 @@ CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out)
 	 * to read the file is here, so this is where a damaged one shows. */
 	rc = sqlite3_exec(db, "PRAGMA synchronous=FULL; PRAGMA secure_delete=ON; PRAGMA trusted_schema=OFF;",
 	                  NULL, NULL, NULL);
+	if (rc != SQLITE_OK && (sqlite3_system_errno(db) == EMFILE || sqlite3_system_errno(db) == ENFILE)) {
+		CID_ERROR("%s: cannot open its log: out of file descriptors", path);
+		sqlite3_close(db);
+		return CKR_HOST_MEMORY;
+	}
 	if (rc != SQLITE_OK) {
 		CID_WARN("%s: unreadable token file (%s)", path, sqlite3_errmsg(db));
 		sqlite3_close(db);

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <dirent.h>
+#include <fcntl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -369,6 +370,17 @@ static void test_many_tokens_few_descriptors(void **state)
 	/* Every token is still open as the front keeps it, and none holds a
 	 * descriptor. */
 	assert_int_equal(open_fds(), before);
+	/* Out of descriptors is said as such, not as a removed token. */
+	{
+		int fill[64], nfill = 0, fd;
+
+		while (nfill < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+			fill[nfill++] = fd;
+		assert_true(nfill < 64);
+		assert_int_equal(toks[1]->ops->status(toks[1], &st), CKR_HOST_MEMORY);
+		while (nfill > 0)
+			close(fill[--nfill]);
+	}
 	/* A rested token opens its file again when used. */
 	assert_int_equal(toks[0]->ops->status(toks[0], &st), CKR_OK);
 	for (int i = 0; i < MANY_TOKENS; i++)
