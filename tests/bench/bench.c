@@ -15,8 +15,13 @@
  * SoftHSM2 tokens live in temporary directories created for the run and
  * removed afterwards.
  *
+ * Then the scale figures of bench_scale.c: token listing with 1 to
+ * --tokens tokens, session churn, search among --objects objects, signing
+ * from two processes, careid against SoftHSM2.
+ *
  * Usage: careid-bench [--module PATH] [--softhsm PATH|none] [--seconds S]
- *                     [--strict]
+ *                     [--strict] [--tokens N] [--objects N] [--quick]
+ *                     [--no-scale] [--scale-only]
  */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -39,6 +44,8 @@
 #include <openssl/evp.h>
 
 #include "pkcs11.h"
+
+#include "bench_scale.h"
 
 #define SO_PIN    "87654321"
 #define USER_PIN  "123456"
@@ -545,14 +552,20 @@ static void usage(FILE *out)
 	        "  --softhsm PATH   SoftHSM2 module, or none (default: "
 	        "/usr/lib/softhsm/libsofthsm2.so)\n"
 	        "  --seconds S      duration of each measurement (default: 1)\n"
-	        "  --strict         exit with status 3 when a target is not met\n");
+	        "  --strict         exit with status 3 when a target is not met\n"
+	        "  --tokens N       most tokens listed in the scale figures (default: 1000)\n"
+	        "  --objects N      data objects searched among (default: 10000)\n"
+	        "  --quick          short run: 0.3 s loops, 100 tokens, 1000 objects\n"
+	        "  --no-scale       sign figures only\n"
+	        "  --scale-only     scale figures only\n");
 }
 
 int main(int argc, char **argv)
 {
 	const char *module = getenv("CAREID_MODULE");
 	const char *softhsm = "/usr/lib/softhsm/libsofthsm2.so";
-	bool strict = false;
+	bool strict = false, sign = true, scale = true;
+	scale_opts so = { .max_tokens = 1000, .objects = 10000, .seconds = 0.0 };
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--module") == 0 && i + 1 < argc) {
@@ -566,6 +579,25 @@ int main(int argc, char **argv)
 				fprintf(stderr, "careid-bench: --seconds wants a number in (0, 600]\n");
 				return 2;
 			}
+		} else if ((strcmp(argv[i], "--tokens") == 0 || strcmp(argv[i], "--objects") == 0) &&
+		           i + 1 < argc) {
+			char *end;
+			bool tokens = strcmp(argv[i], "--tokens") == 0;
+			long v = strtol(argv[++i], &end, 10);
+			if (*end != '\0' || v < 1 || v > 100000) {
+				fprintf(stderr, "careid-bench: %s wants a number in 1..100000\n",
+				        tokens ? "--tokens" : "--objects");
+				return 2;
+			}
+			*(tokens ? &so.max_tokens : &so.objects) = (int)v;
+		} else if (strcmp(argv[i], "--quick") == 0) {
+			g_seconds = 0.3;
+			so.max_tokens = 100;
+			so.objects = 1000;
+		} else if (strcmp(argv[i], "--no-scale") == 0) {
+			scale = false;
+		} else if (strcmp(argv[i], "--scale-only") == 0) {
+			sign = false;
 		} else if (strcmp(argv[i], "--strict") == 0) {
 			strict = true;
 		} else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
@@ -589,6 +621,18 @@ int main(int argc, char **argv)
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 	fprintf(stderr, "careid-bench: %.1f s per measurement, %ld CPU%s online\n", g_seconds,
 	        cpus, cpus == 1 ? "" : "s");
+
+	if (scale) {
+		scale_result sc, ss;
+		so.seconds = g_seconds;
+		double t0 = now_seconds();
+		scale_bench("careid", module, true, &so, &sc);
+		scale_bench("SoftHSM2", softhsm, false, &so, &ss);
+		scale_print(&sc, &ss, &so);
+		printf("scale figures took %.0f s\n", now_seconds() - t0);
+		if (!sign)
+			return isnan(sc.sessions_per_s) ? 1 : 0;
+	}
 
 	prov_result res[N_PROVS];
 	run_provider(PROV_OPENSSL, NULL, &res[PROV_OPENSSL]);
