@@ -38,7 +38,7 @@ main() {
 
 	local args=("$@") have_seconds=0 arg
 	for arg in "${args[@]}"; do
-		[[ "$arg" == --seconds ]] && have_seconds=1
+		[[ "$arg" == --seconds || "$arg" == --quick ]] && have_seconds=1
 	done
 	if ((!have_seconds)); then
 		args+=(--seconds 3)
