@@ -104,6 +104,8 @@ struct cid_slot {
 	                             * session lookup ends the slot's sessions */
 	cid_hmap objects;           /* handle -> cid_object*, token and session objects */
 	bool objects_loaded;
+	size_t session_objs;        /* live session objects in objects: closing a
+	                             * session that made none walks nothing */
 	unsigned sessions, rw_sessions;
 };
 

@@ -81,6 +81,8 @@ CK_RV cid_obj_insert(cid_slot *slot, cid_object *o)
 	o->handle = new_handle();
 	if (cid_hmap_put(&slot->objects, o->handle, o) != 0)
 		return CKR_HOST_MEMORY;
+	if (!o->on_token)
+		slot->session_objs++;
 	return CKR_OK;
 }
 
@@ -88,6 +90,8 @@ CK_RV cid_obj_insert(cid_slot *slot, cid_object *o)
 void cid_obj_remove(cid_slot *slot, cid_object *o)
 {
 	o->dead = true;
+	if (!o->on_token && slot->session_objs > 0)
+		slot->session_objs--;
 	cid_hmap_del(&slot->objects, o->handle);
 	cid_obj_put(&o);
 }
@@ -353,11 +357,14 @@ void cid_objs_drop_all(cid_slot *slot)
 	drop_where(slot, any_obj, NULL);
 	cid_hmap_free(&slot->objects);
 	cid_hmap_init(&slot->objects);
+	slot->session_objs = 0;
 	slot->objects_loaded = false;
 }
 
 void cid_objs_drop_session(cid_slot *slot, CK_SESSION_HANDLE owner)
 {
+	if (slot->session_objs == 0)
+		return;
 	drop_where(slot, owned_by, &owner);
 }
 
