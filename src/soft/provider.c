@@ -244,7 +244,6 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	/* No directory yet: no tokens, and the free place to make the first. */
 	while (d != NULL && rv == CKR_OK && (de = readdir(d)) != NULL) {
 		struct stat sb;
-		char *path;
 
 		if (!token_name(de->d_name))
 			continue;
@@ -256,11 +255,6 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 				CID_WARN("%s/%s is not a regular file; skipped", p->dir, de->d_name);
 			remember(&seen, de->d_name, &sb, false);
 			continue;
-		}
-		path = join(p->dir, de->d_name);
-		if (path == NULL) {
-			rv = CKR_HOST_MEMORY;
-			break;
 		}
 		const probed_file *f = known(p, de->d_name, &sb);
 		bool token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
@@ -275,7 +269,6 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 
 				if (nv == NULL) {
 					rv = CKR_HOST_MEMORY;
-					free(path);
 					break;
 				}
 				names = nv;
@@ -287,7 +280,6 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 			else
 				n++;
 		}
-		free(path);
 	}
 	if (d != NULL)
 		closedir(d);
