@@ -10,6 +10,7 @@
  *                 C_Get/SetOperationState
  *   login.c       C_Login, C_LoginUser, C_Logout, C_InitPIN, C_SetPIN
  *   objstore.c    per-slot object cache, handles, refcounts, loading (cid_obj_*)
+ *   objindex.c    lookups in that cache by class, id, label and owning session
  *   obj_create.c  creating (templates, key pairs a token generates) and destroying
  *   attr_rules.c  defaults and consistency rules for object attributes
  *   object_api.c  C_CreateObject ... C_FindObjectsFinal
@@ -60,8 +61,26 @@
 
 typedef struct cid_slot cid_slot;
 typedef struct cid_session cid_session;
+typedef struct cid_object cid_object;
 
-typedef struct cid_object {
+/* The keys objindex.c files objects under: three attributes searches name
+ * most, and the session that owns a session object. */
+enum { CID_IX_CLASS, CID_IX_ID, CID_IX_LABEL, CID_IX_OWNER, CID_IX_COUNT };
+
+/* An object's place in one chain of objects filed under the same key. */
+typedef struct cid_ix_link {
+	cid_object *prev, *next;
+	uint64_t key;               /* 0: not filed under this kind */
+} cid_ix_link;
+
+/* Per slot: key -> chain head, one map per kind (guarded by slot->lock). */
+typedef struct cid_objindex {
+	cid_hmap by[CID_IX_COUNT];
+	bool broken;                /* an allocation failed: searches scan until
+	                             * the index is rebuilt */
+} cid_objindex;
+
+struct cid_object {
 	CK_OBJECT_HANDLE handle;
 	atomic_uint refs;
 	cid_slot *slot;
@@ -74,7 +93,9 @@ typedef struct cid_object {
 	uint64_t store_id;          /* backend id of a token object, else 0 */
 	cid_attrs attrs;            /* guarded by slot->lock */
 	cid_key *key;               /* built on first use, guarded by slot->lock */
-} cid_object;
+	cid_ix_link ix[CID_IX_COUNT]; /* objindex.c, guarded by slot->lock */
+	bool indexed;
+};
 
 typedef enum {
 	CID_ORIGIN_CREATE,     /* C_CreateObject */
@@ -103,9 +124,8 @@ struct cid_slot {
 	atomic_bool lost;           /* a backend call said CKR_DEVICE_REMOVED: the next
 	                             * session lookup ends the slot's sessions */
 	cid_hmap objects;           /* handle -> cid_object*, token and session objects */
+	cid_objindex index;         /* the same objects by class, id, label, owner */
 	bool objects_loaded;
-	size_t session_objs;        /* live session objects in objects: closing a
-	                             * session that made none walks nothing */
 	unsigned sessions, rw_sessions;
 };
 

@@ -7,6 +7,7 @@
 
 #include "common/log.h"
 #include "p11/objects.h"
+#include "p11/objindex.h"
 
 /* Looks the session up after the common entry checks. */
 static CK_RV enter_session(CK_SESSION_HANDLE h, cid_session **s)
@@ -241,12 +242,8 @@ CK_RV C_SetAttributeValue(CK_SESSION_HANDLE hSession, CK_OBJECT_HANDLE hObject,
 		/* Stored first: the cache never shows what the token lacks. */
 		if (o->on_token && (rv = cid_slot_token(s->slot, &tok)) == CKR_OK)
 			rv = cid_tok_update_object(tok, o->store_id, &next);
-		if (rv == CKR_OK) {
-			cid_attrs old = o->attrs;
-			o->attrs = next;
-			next = old;
-			cid_key_unref(&o->key);
-		}
+		if (rv == CKR_OK)
+			cid_obj_replace_attrs(s->slot, o, &next);
 	}
 	cid_mutex_unlock(s->slot->lock);
 	cid_attrs_clear(&next);
@@ -287,24 +284,33 @@ static int cmp_handle(const void *a, const void *b)
 }
 
 /* The handles of visible matching objects, in creation order
- * (slot->lock held). */
+ * (slot->lock held).  The index gives the candidates when the template
+ * names an indexed attribute; otherwise every object is one. */
 static CK_RV snapshot(cid_slot *slot, const CK_ATTRIBUTE *t, CK_ULONG n,
                       CK_OBJECT_HANDLE **out, size_t *count)
 {
 	CK_OBJECT_HANDLE *v;
-	size_t k = 0;
-	uint64_t key;
-	void *val;
+	size_t k = 0, cand;
+	cid_object *o;
+	int kind;
 	CK_RV rv = cid_objs_sync(slot);
 
 	if (rv != CKR_OK)
 		return rv;
-	if (!(v = malloc((slot->objects.used + 1) * sizeof(*v))))
+	cand = cid_ix_select(&slot->index, t, n, &o, &kind);
+	if (!(v = malloc(((cand == SIZE_MAX ? slot->objects.used : cand) + 1) * sizeof(*v))))
 		return CKR_HOST_MEMORY;
-	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &key, &val);) {
-		const cid_object *o = val;
-		if (cid_obj_visible(o) && matches(o, t, n))
-			v[k++] = o->handle;
+	if (cand != SIZE_MAX) {
+		for (; o; o = cid_ix_next(o, kind))
+			if (cid_obj_visible(o) && matches(o, t, n))
+				v[k++] = o->handle;
+	} else {
+		uint64_t key;
+		void *val;
+
+		for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &key, &val);)
+			if (cid_obj_visible(val) && matches(val, t, n))
+				v[k++] = ((cid_object *)val)->handle;
 	}
 	qsort(v, k, sizeof(*v), cmp_handle);
 	*out = v;

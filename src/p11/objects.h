@@ -67,5 +67,8 @@ cid_object *cid_obj_alloc(cid_slot *slot, cid_attrs *attrs);
 CK_RV cid_obj_insert(cid_slot *slot, cid_object *o);
 /* Ends the object's life in the cache; holders of references keep it. */
 void cid_obj_remove(cid_slot *slot, cid_object *o);
+/* Gives the object the attributes in next and leaves its old ones there
+ * (slot->lock held); its cached key is dropped. */
+void cid_obj_replace_attrs(cid_slot *slot, cid_object *o, cid_attrs *next);
 
 #endif

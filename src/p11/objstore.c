@@ -21,6 +21,7 @@
 
 #include "common/log.h"
 #include "p11/objects.h"
+#include "p11/objindex.h"
 
 /* ---- objects ------------------------------------------------------------ */
 
@@ -81,8 +82,7 @@ CK_RV cid_obj_insert(cid_slot *slot, cid_object *o)
 	o->handle = new_handle();
 	if (cid_hmap_put(&slot->objects, o->handle, o) != 0)
 		return CKR_HOST_MEMORY;
-	if (!o->on_token)
-		slot->session_objs++;
+	cid_ix_add(&slot->index, o);
 	return CKR_OK;
 }
 
@@ -90,10 +90,38 @@ CK_RV cid_obj_insert(cid_slot *slot, cid_object *o)
 void cid_obj_remove(cid_slot *slot, cid_object *o)
 {
 	o->dead = true;
-	if (!o->on_token && slot->session_objs > 0)
-		slot->session_objs--;
+	cid_ix_del(&slot->index, o);
 	cid_hmap_del(&slot->objects, o->handle);
 	cid_obj_put(&o);
+}
+
+/* Every change of a cached object's attributes comes here, so that the
+ * fields read from them, the index and the key built from them follow. */
+void cid_obj_replace_attrs(cid_slot *slot, cid_object *o, cid_attrs *next)
+{
+	cid_attrs old = o->attrs;
+
+	cid_ix_del(&slot->index, o);
+	o->attrs = *next;
+	*next = old;
+	refresh_fields(o);
+	cid_key_unref(&o->key);
+	cid_ix_add(&slot->index, o);
+}
+
+/* After an allocation failure left the index incomplete. */
+static void reindex(cid_slot *slot)
+{
+	uint64_t k;
+	void *v;
+
+	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v);)
+		cid_ix_del(&slot->index, v);
+	cid_ix_free(&slot->index);
+	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v) && !slot->index.broken;)
+		cid_ix_add(&slot->index, v);
+	if (!slot->index.broken)
+		CID_INFO("slot %lu: object index rebuilt", (unsigned long)slot->id);
 }
 
 bool cid_obj_visible(const cid_object *o)
@@ -240,13 +268,8 @@ static CK_RV merge_loaded(cid_slot *slot, load_list *l)
 			continue;
 		}
 		e->used = true;
-		if (!cid_attrs_equal(&o->attrs, &e->attrs)) {
-			cid_attrs tmp = o->attrs;
-			o->attrs = e->attrs;
-			e->attrs = tmp;
-			refresh_fields(o);
-			cid_key_unref(&o->key);
-		}
+		if (!cid_attrs_equal(&o->attrs, &e->attrs))
+			cid_obj_replace_attrs(slot, o, &e->attrs);
 	}
 	cid_hmap_free(&idx);
 
@@ -282,7 +305,7 @@ static CK_RV reload(cid_slot *slot, cid_tok *tok)
 	return rv;
 }
 
-CK_RV cid_objs_sync(cid_slot *slot)
+static CK_RV sync(cid_slot *slot)
 {
 	cid_tok *tok;
 	bool changed = false;
@@ -301,6 +324,15 @@ CK_RV cid_objs_sync(cid_slot *slot)
 		return rv;
 	CID_DEBUG("token objects changed elsewhere, reloading");
 	return reload(slot, tok);
+}
+
+CK_RV cid_objs_sync(cid_slot *slot)
+{
+	CK_RV rv = sync(slot);
+
+	if (slot->index.broken)
+		reindex(slot);
+	return rv;
 }
 
 static void drop_where(cid_slot *slot, bool (*pred)(const cid_object *, const void *), const void *arg)
@@ -357,15 +389,27 @@ void cid_objs_drop_all(cid_slot *slot)
 	drop_where(slot, any_obj, NULL);
 	cid_hmap_free(&slot->objects);
 	cid_hmap_init(&slot->objects);
-	slot->session_objs = 0;
+	cid_ix_free(&slot->index);
+	cid_ix_init(&slot->index);
 	slot->objects_loaded = false;
 }
 
+/* Walks only that session's objects, so closing a session costs the same
+ * beside 10 or 10,000 token objects. */
 void cid_objs_drop_session(cid_slot *slot, CK_SESSION_HANDLE owner)
 {
-	if (slot->session_objs == 0)
+	bool usable;
+	cid_object *o = cid_ix_owned(&slot->index, owner, &usable);
+
+	if (!usable) {
+		drop_where(slot, owned_by, &owner);
 		return;
-	drop_where(slot, owned_by, &owner);
+	}
+	while (o) {
+		cid_object *next = cid_ix_next(o, CID_IX_OWNER);
+		cid_obj_remove(slot, o);
+		o = next;
+	}
 }
 
 /* ---- access ------------------------------------------------------------- */

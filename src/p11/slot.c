@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "p11/internal.h"
+#include "p11/objindex.h"
 
 typedef struct slot_entry {
 	cid_slot s;          /* first, so a cid_slot* is also a slot_entry* */
@@ -202,6 +203,7 @@ static CK_RV append_slot(cid_provider *prov, const cid_place *place)
 	e->s.hardware = place->hardware;
 	e->s.can_create = place->can_create;
 	cid_hmap_init(&e->s.objects);
+	cid_ix_init(&e->s.index);
 	e->present = e->seen = e->seen_present = !place->absent;
 	e->place_epoch = place->epoch;
 	/* A token appearing later is an insertion; the free place is not. */
