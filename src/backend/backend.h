@@ -69,6 +69,12 @@ struct cid_token_ops {
 	 * from the last load (another process wrote to it). */
 	CK_RV (*changed)(cid_token *t, bool *changed);
 	CK_RV (*load_objects)(cid_token *t, cid_object_sink sink, void *ctx);
+	/* After changed said so: reports only what changed since the last
+	 * load, an object written since with its attributes, one destroyed
+	 * (or no longer visible) with attrs NULL.  When the backend cannot
+	 * tell (it fell too far behind), it reports every object instead, as
+	 * load_objects, and sets *whole.  NULL: the front loads everything. */
+	CK_RV (*load_changes)(cid_token *t, cid_object_sink sink, void *ctx, bool *whole);
 	CK_RV (*create_object)(cid_token *t, const cid_attrs *attrs, uint64_t *id);
 	CK_RV (*update_object)(cid_token *t, uint64_t id, const cid_attrs *attrs);
 	CK_RV (*destroy_object)(cid_token *t, uint64_t id);

@@ -10,7 +10,7 @@
  *                 C_Get/SetOperationState
  *   login.c       C_Login, C_LoginUser, C_Logout, C_InitPIN, C_SetPIN
  *   objstore.c    per-slot object cache, handles, refcounts, loading (cid_obj_*)
- *   objindex.c    lookups in that cache by class, id, label and owning session
+ *   objindex.c    lookups in that cache by class, id, label, owner and store id
  *   obj_create.c  creating (templates, key pairs a token generates) and destroying
  *   attr_rules.c  defaults and consistency rules for object attributes
  *   object_api.c  C_CreateObject ... C_FindObjectsFinal
@@ -64,8 +64,9 @@ typedef struct cid_session cid_session;
 typedef struct cid_object cid_object;
 
 /* The keys objindex.c files objects under: three attributes searches name
- * most, and the session that owns a session object. */
-enum { CID_IX_CLASS, CID_IX_ID, CID_IX_LABEL, CID_IX_OWNER, CID_IX_COUNT };
+ * most, the session that owns a session object, and the backend's id of a
+ * token object. */
+enum { CID_IX_CLASS, CID_IX_ID, CID_IX_LABEL, CID_IX_OWNER, CID_IX_STORE, CID_IX_COUNT };
 
 /* An object's place in one chain of objects filed under the same key. */
 typedef struct cid_ix_link {

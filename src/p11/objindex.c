@@ -15,6 +15,7 @@ typedef struct ix_head {
 	size_t n;
 } ix_head;
 
+/* The kinds filed by an attribute come first. */
 static const CK_ATTRIBUTE_TYPE kind_attr[CID_IX_OWNER] = {
 	[CID_IX_CLASS] = CKA_CLASS,
 	[CID_IX_ID] = CKA_ID,
@@ -53,6 +54,8 @@ static uint64_t object_key(const cid_object *o, int kind)
 
 	if (kind == CID_IX_OWNER)
 		return !o->on_token && o->owner != 0 && o->owner != UINT64_MAX ? (uint64_t)o->owner : 0;
+	if (kind == CID_IX_STORE)
+		return o->on_token && !o->synthetic && o->store_id != UINT64_MAX ? o->store_id : 0;
 	at = cid_attrs_get(&o->attrs, kind_attr[kind]);
 	if (!at || (at->ulValueLen && !at->pValue))
 		return 0;
@@ -172,13 +175,23 @@ size_t cid_ix_select(const cid_objindex *ix, const CK_ATTRIBUTE *t, CK_ULONG n, 
 	return best;
 }
 
-cid_object *cid_ix_owned(const cid_objindex *ix, CK_SESSION_HANDLE h, bool *usable)
+static cid_object *first_under(const cid_objindex *ix, int kind, uint64_t key, bool *usable)
 {
 	const ix_head *head;
 
 	*usable = !ix->broken;
-	if (ix->broken || h == 0 || h == UINT64_MAX)
+	if (ix->broken || key == 0 || key == UINT64_MAX)
 		return NULL;
-	head = cid_hmap_get(&ix->by[CID_IX_OWNER], (uint64_t)h);
+	head = cid_hmap_get(&ix->by[kind], key);
 	return head ? head->first : NULL;
+}
+
+cid_object *cid_ix_owned(const cid_objindex *ix, CK_SESSION_HANDLE h, bool *usable)
+{
+	return first_under(ix, CID_IX_OWNER, (uint64_t)h, usable);
+}
+
+cid_object *cid_ix_stored(const cid_objindex *ix, uint64_t id, bool *usable)
+{
+	return first_under(ix, CID_IX_STORE, id, usable);
 }

@@ -1,7 +1,8 @@
 /* Lookups in a slot's object cache that do not walk every object.
  *
  * An object is filed under the exact bytes of its CKA_CLASS, CKA_ID and
- * CKA_LABEL, and a session object under its owning session.  The index
+ * CKA_LABEL, a session object under its owning session, and a token
+ * object under its backend id.  The index
  * only narrows: a search still checks each candidate against the whole
  * template, so two values sharing a hash cost a comparison, never a wrong
  * answer.  All calls with slot->lock held. */
@@ -33,5 +34,8 @@ static inline cid_object *cid_ix_next(const cid_object *o, int kind)
 /* The first session object owned by session h (follow CID_IX_OWNER), or
  * NULL; *usable is false when the index is broken and the caller scans. */
 cid_object *cid_ix_owned(const cid_objindex *ix, CK_SESSION_HANDLE h, bool *usable);
+/* The token object the backend knows as id (follow CID_IX_STORE: there is
+ * at most one), or NULL; *usable as above. */
+cid_object *cid_ix_stored(const cid_objindex *ix, uint64_t id, bool *usable);
 
 #endif

@@ -175,6 +175,7 @@ typedef struct {
 	uint64_t id;
 	cid_attrs attrs;
 	bool used;
+	bool gone;      /* a change report: the object no longer exists */
 } loaded;
 
 typedef struct {
@@ -213,7 +214,7 @@ static CK_RV load_sink(void *ctx, uint64_t id, const cid_attrs *attrs)
 	CK_ULONG cls;
 	CK_RV rv;
 
-	if (id == 0 || cid_attrs_ulong(attrs, CKA_CLASS, &cls) != CKR_OK) {
+	if (id == 0 || (attrs && cid_attrs_ulong(attrs, CKA_CLASS, &cls) != CKR_OK)) {
 		CID_WARN("skipped: stored object %llu has no valid class", (unsigned long long)id);
 		return CKR_OK;
 	}
@@ -228,7 +229,12 @@ static CK_RV load_sink(void *ctx, uint64_t id, const cid_attrs *attrs)
 	loaded *e = &l->v[l->n];
 	e->id = id;
 	e->used = false;
+	e->gone = attrs == NULL;
 	cid_attrs_init(&e->attrs);
+	if (e->gone) {
+		l->n++;
+		return CKR_OK;
+	}
 	if ((rv = cid_attrs_copy(&e->attrs, attrs)) == CKR_OK)
 		rv = fill_loaded(id, &e->attrs);
 	if (rv != CKR_OK) {
@@ -288,21 +294,82 @@ static CK_RV merge_loaded(cid_slot *slot, load_list *l)
 	return rv;
 }
 
-static CK_RV reload(cid_slot *slot, cid_tok *tok)
+/* The cached object the backend knows as id. */
+static cid_object *stored(cid_slot *slot, uint64_t id)
+{
+	bool usable;
+	cid_object *o = cid_ix_stored(&slot->index, id, &usable);
+	uint64_t k;
+	void *v;
+
+	if (usable)
+		return o;
+	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v);) {
+		o = v;
+		if (o->on_token && !o->synthetic && o->store_id == id)
+			return o;
+	}
+	return NULL;
+}
+
+/* Applies a report of changes only: the objects it does not name stay as
+ * they are, with their handles. */
+static CK_RV apply_changes(cid_slot *slot, load_list *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		cid_object *o = stored(slot, l->v[i].id);
+
+		if (l->v[i].gone) {
+			if (o)
+				cid_obj_remove(slot, o);
+		} else if (o) {
+			if (!cid_attrs_equal(&o->attrs, &l->v[i].attrs))
+				cid_obj_replace_attrs(slot, o, &l->v[i].attrs);
+		} else {
+			CK_RV rv;
+
+			if (!(o = cid_obj_alloc(slot, &l->v[i].attrs)))
+				return CKR_HOST_MEMORY;
+			o->store_id = l->v[i].id;
+			o->on_token = true;
+			if ((rv = cid_obj_insert(slot, o)) != CKR_OK) {
+				cid_obj_put(&o);
+				return rv;
+			}
+		}
+	}
+	return CKR_OK;
+}
+
+/* A full load (changes_only false) or a report of changes. */
+static CK_RV reload_as(cid_slot *slot, cid_tok *tok, bool changes_only)
 {
 	load_list l = { 0 };
-	CK_RV rv = cid_tok_load_objects(tok, load_sink, &l);
+	bool whole = true;
+	CK_RV rv = changes_only ? cid_tok_load_changes(tok, load_sink, &l, &whole)
+	                        : cid_tok_load_objects(tok, load_sink, &l);
 
-	if (rv == CKR_OK)
+	if (rv == CKR_OK && whole)
 		rv = merge_loaded(slot, &l);
-	else if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT)
+	else if (rv == CKR_OK)
+		rv = apply_changes(slot, &l);
+	/* A change report that could not be applied whole leaves the cache
+	 * short of the backend's state: the next use loads everything. */
+	if (rv != CKR_OK && changes_only)
+		slot->objects_loaded = false;
+	if (rv == CKR_DEVICE_REMOVED || rv == CKR_TOKEN_NOT_PRESENT)
 		/* Not a fault: the backend has told of the removal. */
 		CID_DEBUG("slot %lu: token gone while its objects were loaded", (unsigned long)slot->id);
-	else
+	else if (rv != CKR_OK)
 		CID_ERROR("slot %lu: the token's objects could not be read (0x%lx)", (unsigned long)slot->id,
 		          (unsigned long)rv);
 	load_list_free(&l);
 	return rv;
+}
+
+static CK_RV reload(cid_slot *slot, cid_tok *tok)
+{
+	return reload_as(slot, tok, false);
 }
 
 static CK_RV sync(cid_slot *slot)
@@ -322,8 +389,8 @@ static CK_RV sync(cid_slot *slot)
 	}
 	if ((rv = cid_tok_changed(tok, &changed)) != CKR_OK || !changed)
 		return rv;
-	CID_DEBUG("token objects changed elsewhere, reloading");
-	return reload(slot, tok);
+	CID_DEBUG("token objects changed elsewhere, loading the changes");
+	return reload_as(slot, tok, true);
 }
 
 CK_RV cid_objs_sync(cid_slot *slot)

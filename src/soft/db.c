@@ -131,7 +131,7 @@ CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN +
 	rv = pragma_int(db, "PRAGMA user_version", &version);
 	if (rv != CKR_OK)
 		return CKR_TOKEN_NOT_RECOGNIZED;
-	if (version != SOFT_SCHEMA_VERSION) {
+	if (version < SOFT_SCHEMA_MIN || version > SOFT_SCHEMA_VERSION) {
 		CID_ERROR("%s has token schema %lld, this module reads %d", path, (long long)version,
 		          SOFT_SCHEMA_VERSION);
 		return CKR_TOKEN_NOT_RECOGNIZED;
@@ -159,11 +159,13 @@ CK_RV soft_db_create_schema(sqlite3 *db)
 	 * reveals. */
 	static const char schema[] =
 		"PRAGMA application_id=" "1128875092" ";"
-		"PRAGMA user_version=1;"
+		"PRAGMA user_version=2;"
 		"CREATE TABLE meta (key TEXT PRIMARY KEY NOT NULL, value NOT NULL);"
 		"CREATE TABLE objects (id INTEGER PRIMARY KEY AUTOINCREMENT,"
 		" private INTEGER NOT NULL CHECK (private IN (0, 1)),"
-		" attrs BLOB, sealed BLOB);"
+		" attrs BLOB, sealed BLOB, gen INTEGER NOT NULL DEFAULT 0);"
+		"CREATE INDEX objects_by_gen ON objects (gen);"
+		"CREATE TABLE gone (gen INTEGER PRIMARY KEY, id INTEGER NOT NULL);"
 		"CREATE TABLE audit (seq INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
 		" event TEXT NOT NULL, detail TEXT NOT NULL, hash BLOB NOT NULL);"
 		"CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit"
@@ -171,7 +173,7 @@ CK_RV soft_db_create_schema(sqlite3 *db)
 		"CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit"
 		" BEGIN SELECT RAISE(ABORT, 'audit trail is append-only'); END;";
 	_Static_assert(SOFT_APPLICATION_ID == 1128875092, "application id literal");
-	_Static_assert(SOFT_SCHEMA_VERSION == 1, "schema version literal");
+	_Static_assert(SOFT_SCHEMA_VERSION == 2, "schema version literal");
 
 	return soft_db_exec(db, schema);
 }

@@ -33,7 +33,53 @@ static CK_RV generation(soft_token *t, int64_t *g)
 	return soft_meta_int(t->db, SOFT_META_OBJECTS_GEN, g, &found);
 }
 
-CK_RV soft_objects_touched(soft_token *t)
+/* Tombstones kept: a process that falls further behind than this many
+ * object writes loads the whole set again. */
+#define SOFT_GONE_KEEP 4096
+
+/* Brings a version 1 file to the current schema inside the caller's write
+ * transaction.  The tombstone floor starts at the current generation: what
+ * was destroyed before left no tombstone, so a process that loaded before
+ * this point must load everything. */
+static CK_RV upgrade(soft_token *t)
+{
+	int64_t version = 0, g = 0;
+	sqlite3_stmt *st = NULL;
+	int rc;
+	CK_RV rv;
+
+	if (t->schema_current)
+		return CKR_OK;
+	rc = sqlite3_prepare_v2(t->db, "PRAGMA user_version", -1, &st, NULL);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		version = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return soft_db_rv(t->db, rc, "schema version");
+	if (version == SOFT_SCHEMA_VERSION) {
+		t->schema_current = true;
+		return CKR_OK;
+	}
+	_Static_assert(SOFT_SCHEMA_VERSION == 2, "upgrade steps");
+	rv = generation(t, &g);
+	if (rv == CKR_OK)
+		rv = soft_db_exec(t->db, "ALTER TABLE objects ADD COLUMN gen INTEGER NOT NULL DEFAULT 0;"
+		                         "CREATE INDEX objects_by_gen ON objects (gen);"
+		                         "CREATE TABLE gone (gen INTEGER PRIMARY KEY, id INTEGER NOT NULL);"
+		                         "PRAGMA user_version=2;");
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(t->db, SOFT_META_GONE_FLOOR, g);
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(t->db, SOFT_META_SCHEMA, SOFT_SCHEMA_VERSION);
+	if (rv == CKR_OK)
+		CID_INFO("token %s: storage brought to schema %d", t->serial, SOFT_SCHEMA_VERSION);
+	/* schema_current is set only once the commit is known (next call). */
+	return rv;
+}
+
+CK_RV soft_objects_touched(soft_token *t, int64_t *gen)
 {
 	int64_t old = 0;
 	CK_RV rv = soft_meta_bump_generation(t->db, &old);
@@ -43,6 +89,23 @@ CK_RV soft_objects_touched(soft_token *t)
 	 * spurious "changed" only costs a reload.) */
 	if (rv == CKR_OK && t->loaded && old == t->seen_generation)
 		t->seen_generation = old + 1;
+	if (gen)
+		*gen = old + 1;
+	return rv;
+}
+
+CK_RV soft_objects_wipe(soft_token *t)
+{
+	int64_t g = 0;
+	CK_RV rv = upgrade(t);
+
+	if (rv == CKR_OK)
+		rv = soft_db_exec(t->db, "DELETE FROM objects; DELETE FROM gone;");
+	if (rv == CKR_OK)
+		rv = soft_objects_touched(t, &g);
+	/* No tombstones: everyone else starts over. */
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(t->db, SOFT_META_GONE_FLOOR, g);
 	return rv;
 }
 
@@ -154,6 +217,113 @@ CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 	return rv;
 }
 
+/* Inside a read transaction: whether the rows and tombstones still tell
+ * every change since this handle's last load. */
+static CK_RV can_follow(soft_token *t, bool *ok)
+{
+	int64_t version = 0, floor = 0;
+	bool found = false;
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(t->db, "PRAGMA user_version", -1, &st, NULL);
+	CK_RV rv;
+
+	*ok = false;
+	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		version = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_OK)
+		return soft_db_rv(t->db, rc, "schema version");
+	if (version != SOFT_SCHEMA_VERSION)
+		return CKR_OK;
+	rv = soft_meta_int(t->db, SOFT_META_GONE_FLOOR, &floor, &found);
+	*ok = rv == CKR_OK && t->seen_generation >= floor;
+	return rv;
+}
+
+/* Reports, inside the read transaction, the rows written and the objects
+ * destroyed after generation since.  A row this state may not see (now
+ * private, or damaged) is reported as gone, as a full load would leave
+ * it out. */
+static CK_RV report_changes(soft_token *t, int64_t since, cid_object_sink sink, void *ctx)
+{
+	bool with_secrets = user_key(t);
+	sqlite3_stmt *st = NULL;
+	CK_RV rv = CKR_OK;
+	int rc = sqlite3_prepare_v2(t->db, "SELECT id, private, attrs, sealed FROM objects WHERE gen > ?1"
+	                            " UNION ALL SELECT id, NULL, NULL, NULL FROM gone WHERE gen > ?1",
+	                            -1, &st, NULL);
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	if (rc != SQLITE_OK)
+		rv = soft_db_rv(t->db, rc, "object changes");
+	while (rv == CKR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		int64_t id = sqlite3_column_int64(st, 0);
+		bool gone = sqlite3_column_type(st, 1) == SQLITE_NULL;
+		cid_attrs a = CID_ATTRS_INIT;
+		soft_row r;
+		CK_RV orv = CKR_GENERAL_ERROR;
+
+		if (id <= 0)
+			continue;
+		memset(&r, 0, sizeof(r));
+		if (!gone) {
+			r.priv = sqlite3_column_int64(st, 1) != 0;
+			if ((rv = read_row(st, 2, &r)) == CKR_OK && (!r.priv || with_secrets))
+				orv = soft_row_open(t, (uint64_t)id, &r, with_secrets, &a);
+		}
+		if (rv == CKR_OK && orv == CKR_HOST_MEMORY)
+			rv = orv;
+		else if (rv == CKR_OK)
+			rv = sink(ctx, (uint64_t)id, orv == CKR_OK ? &a : NULL);
+		cid_attrs_clear(&a);
+		soft_row_clear(&r);
+	}
+	if (rv == CKR_OK && rc != SQLITE_DONE)
+		rv = soft_db_rv(t->db, rc, "object changes");
+	sqlite3_finalize(st);
+	return rv;
+}
+
+CK_RV soft_load_changes(cid_token *tok, cid_object_sink sink, void *ctx, bool *whole)
+{
+	soft_token *t = (soft_token *)tok;
+	int64_t v = 0, g = 0;
+	bool ok = false;
+	CK_RV rv;
+
+	if (sink == NULL || whole == NULL)
+		return CKR_ARGUMENTS_BAD;
+	*whole = false;
+	if (!t->loaded) {
+		*whole = true;
+		return soft_load_objects(tok, sink, ctx);
+	}
+	rv = soft_tx_begin(t->db, false);
+	if (rv == CKR_OK)
+		rv = can_follow(t, &ok);
+	if (rv == CKR_OK && !ok) {
+		soft_tx_rollback(t->db);
+		CID_DEBUG("token %s: changes cannot be followed, loading every object", t->serial);
+		*whole = true;
+		return soft_load_objects(tok, sink, ctx);
+	}
+	if (rv == CKR_OK)
+		rv = generation(t, &g);
+	if (rv == CKR_OK)
+		rv = data_version(t, &v);
+	if (rv == CKR_OK)
+		rv = report_changes(t, t->seen_generation, sink, ctx);
+	soft_tx_rollback(t->db);
+	if (rv == CKR_OK) {
+		t->seen_data_version = v;
+		t->seen_generation = g;
+	}
+	return rv;
+}
+
 static CK_RV fetch(soft_token *t, uint64_t id, soft_row *r)
 {
 	sqlite3_stmt *st = NULL;
@@ -180,10 +350,13 @@ static CK_RV fetch(soft_token *t, uint64_t id, soft_row *r)
 	return rv;
 }
 
-static CK_RV store(soft_token *t, uint64_t id, const soft_row *r)
+/* Writes the row and the generation of this write, after
+ * soft_objects_touched in the same transaction. */
+static CK_RV store(soft_token *t, uint64_t id, const soft_row *r, int64_t gen)
 {
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(t->db, "UPDATE objects SET private = ?2, attrs = ?3, sealed = ?4 WHERE id = ?1",
+	int rc = sqlite3_prepare_v2(t->db,
+	                            "UPDATE objects SET private = ?2, attrs = ?3, sealed = ?4, gen = ?5 WHERE id = ?1",
 	                            -1, &st, NULL);
 
 	if (rc == SQLITE_OK)
@@ -196,6 +369,8 @@ static CK_RV store(soft_token *t, uint64_t id, const soft_row *r)
 	if (rc == SQLITE_OK)
 		rc = r->sealed != NULL ? sqlite3_bind_blob(st, 4, r->sealed, (int)r->sealed_len, SQLITE_STATIC)
 		                       : sqlite3_bind_null(st, 4);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 5, (sqlite3_int64)gen);
 	if (rc == SQLITE_OK)
 		rc = sqlite3_step(st);
 	sqlite3_finalize(st);
@@ -215,6 +390,7 @@ CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id)
 	soft_token *t = (soft_token *)tok;
 	soft_row r;
 	sqlite3_int64 rowid = 0;
+	int64_t gen = 0;
 	CK_RV rv;
 
 	if (attrs == NULL || id == NULL)
@@ -226,18 +402,19 @@ CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id)
 	rv = soft_tx_begin(t->db, true);
 	if (rv != CKR_OK)
 		return rv;
+	rv = upgrade(t);
 	/* The id must exist before sealing, since the seal is bound to it. */
-	rv = soft_db_exec(t->db, "INSERT INTO objects (private, attrs, sealed) VALUES (1, NULL, NULL)");
+	if (rv == CKR_OK)
+		rv = soft_db_exec(t->db, "INSERT INTO objects (private, attrs, sealed) VALUES (1, NULL, NULL)");
 	if (rv == CKR_OK) {
 		rowid = sqlite3_last_insert_rowid(t->db);
 		rv = soft_row_seal(t, (uint64_t)rowid, attrs, &r);
 		if (rv == CKR_OK) {
-			rv = store(t, (uint64_t)rowid, &r);
+			if ((rv = soft_objects_touched(t, &gen)) == CKR_OK)
+				rv = store(t, (uint64_t)rowid, &r, gen);
 			soft_row_clear(&r);
 		}
 	}
-	if (rv == CKR_OK)
-		rv = soft_objects_touched(t);
 	rv = finish(t, rv);
 	if (rv == CKR_OK)
 		*id = (uint64_t)rowid;
@@ -271,6 +448,7 @@ CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs)
 	soft_token *t = (soft_token *)tok;
 	cid_attrs merged = CID_ATTRS_INIT;
 	soft_row old, r;
+	int64_t gen = 0;
 	CK_RV rv;
 
 	if (attrs == NULL || id == 0 || id > INT64_MAX)
@@ -278,6 +456,8 @@ CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs)
 	rv = soft_tx_begin(t->db, true);
 	if (rv != CKR_OK)
 		return rv;
+	if ((rv = upgrade(t)) != CKR_OK)
+		return finish(t, rv);
 	rv = fetch(t, id, &old);
 	if (rv != CKR_OK)
 		return finish(t, rv);
@@ -291,14 +471,44 @@ CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs)
 	if (rv == CKR_OK)
 		rv = soft_row_seal(t, id, &merged, &r);
 	if (rv == CKR_OK) {
-		rv = store(t, id, &r);
+		if ((rv = soft_objects_touched(t, &gen)) == CKR_OK)
+			rv = store(t, id, &r, gen);
 		soft_row_clear(&r);
 	}
-	if (rv == CKR_OK)
-		rv = soft_objects_touched(t);
 	cid_attrs_clear(&merged);
 	soft_row_clear(&old);
 	return finish(t, rv);
+}
+
+/* Leaves the tombstone of object id destroyed at generation gen, and every
+ * so often forgets the oldest ones. */
+static CK_RV bury(soft_token *t, uint64_t id, int64_t gen)
+{
+	sqlite3_stmt *st = NULL;
+	int rc = sqlite3_prepare_v2(t->db, "INSERT INTO gone (gen, id) VALUES (?1, ?2)", -1, &st, NULL);
+	CK_RV rv;
+
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)gen);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 2, (sqlite3_int64)id);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE)
+		return soft_db_rv(t->db, rc, "tombstone");
+	if (gen % 256 != 0 || gen <= SOFT_GONE_KEEP)
+		return CKR_OK;
+	rc = sqlite3_prepare_v2(t->db, "DELETE FROM gone WHERE gen < ?1", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)(gen - SOFT_GONE_KEEP));
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	sqlite3_finalize(st);
+	rv = rc == SQLITE_DONE ? CKR_OK : soft_db_rv(t->db, rc, "tombstone pruning");
+	if (rv == CKR_OK)
+		rv = soft_meta_set_int(t->db, SOFT_META_GONE_FLOOR, gen - SOFT_GONE_KEEP);
+	return rv;
 }
 
 CK_RV soft_destroy_object(cid_token *tok, uint64_t id)
@@ -306,6 +516,7 @@ CK_RV soft_destroy_object(cid_token *tok, uint64_t id)
 	soft_token *t = (soft_token *)tok;
 	sqlite3_stmt *st = NULL;
 	soft_row old;
+	int64_t gen = 0;
 	CK_RV rv;
 	int rc;
 
@@ -314,6 +525,8 @@ CK_RV soft_destroy_object(cid_token *tok, uint64_t id)
 	rv = soft_tx_begin(t->db, true);
 	if (rv != CKR_OK)
 		return rv;
+	if ((rv = upgrade(t)) != CKR_OK)
+		return finish(t, rv);
 	rv = fetch(t, id, &old);
 	if (rv != CKR_OK)
 		return finish(t, rv);
@@ -334,6 +547,8 @@ CK_RV soft_destroy_object(cid_token *tok, uint64_t id)
 			rv = soft_db_rv(t->db, rc, "object delete");
 	}
 	if (rv == CKR_OK)
-		rv = soft_objects_touched(t);
+		rv = soft_objects_touched(t, &gen);
+	if (rv == CKR_OK)
+		rv = bury(t, id, gen);
 	return finish(t, rv);
 }

@@ -483,9 +483,7 @@ static CK_RV reinit(soft_token *t, const uint8_t so_kek[CID_AEAD_KEY_LEN], const
 	soft_label_text(label, text);
 	rv = soft_tx_begin(t->db, true);
 	if (rv == CKR_OK)
-		rv = soft_db_exec(t->db, "DELETE FROM objects");
-	if (rv == CKR_OK)
-		rv = soft_objects_touched(t);
+		rv = soft_objects_wipe(t);
 	if (rv == CKR_OK)
 		rv = soft_meta_set_blob(t->db, SOFT_META_SO_WRAP, wrapped, wlen);
 	if (rv == CKR_OK)

@@ -144,7 +144,7 @@ static bool probe(int dirfd, const char *name, const char *dir)
 		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
 		return false;
 	}
-	if (version != SOFT_SCHEMA_VERSION) {
+	if (version < SOFT_SCHEMA_MIN || version > SOFT_SCHEMA_VERSION) {
 		CID_ERROR("%s%s%s has token schema %u, this module reads %d; skipped", dir, sep, name, version,
 		          SOFT_SCHEMA_VERSION);
 		return false;

@@ -17,7 +17,11 @@
 /* "CIDT": marks a SQLite file as a careid token, so that a stray database
  * in the token directory is never mistaken for one. */
 #define SOFT_APPLICATION_ID 0x43494454
-#define SOFT_SCHEMA_VERSION 1
+/* 2: objects carry the generation of their last write and destroyed ones
+ * leave a tombstone, so that another process reloads only what changed.
+ * A version 1 file is brought to 2 at its first object write. */
+#define SOFT_SCHEMA_VERSION 2
+#define SOFT_SCHEMA_MIN 1
 #define SOFT_FILE_SUFFIX ".token"
 #define SOFT_SERIAL_LEN 16
 #define SOFT_SALT_LEN 16
@@ -43,6 +47,7 @@
 #define SOFT_META_USER_WRAP      "user_wrapped_key"
 #define SOFT_META_SO_WRAP        "so_wrapped_key"
 #define SOFT_META_OBJECTS_GEN    "objects_generation"
+#define SOFT_META_GONE_FLOOR     "tombstones_from"
 #define SOFT_META_AUDIT_SEQ      "audit_head_seq"
 #define SOFT_META_AUDIT_HASH     "audit_head_hash"
 
@@ -66,6 +71,7 @@ typedef struct soft_token {
 	bool loaded;
 	int64_t seen_data_version;
 	int64_t seen_generation;
+	bool schema_current;        /* the file is known to be SOFT_SCHEMA_VERSION */
 } soft_token;
 
 /* ---- db.c: the file, transactions, meta values ---- */
@@ -167,12 +173,17 @@ void soft_forget_key(soft_token *t);
 
 CK_RV soft_changed(cid_token *tok, bool *changed);
 CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx);
+CK_RV soft_load_changes(cid_token *tok, cid_object_sink sink, void *ctx, bool *whole);
 CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id);
 CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs);
 CK_RV soft_destroy_object(cid_token *tok, uint64_t id);
 /* Inside the caller's write transaction: records that the object set
- * changed, keeping this handle's view current when it was. */
-CK_RV soft_objects_touched(soft_token *t);
+ * changed, keeping this handle's view current when it was; *gen is the
+ * generation of this change (may be NULL). */
+CK_RV soft_objects_touched(soft_token *t, int64_t *gen);
+/* Inside the caller's write transaction: destroys every object; other
+ * processes then load the whole set again. */
+CK_RV soft_objects_wipe(soft_token *t);
 
 /* ---- pin.c: taking turns ---- */
 

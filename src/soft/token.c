@@ -211,6 +211,12 @@ static CK_RV lazy_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 	WITH_DB(soft_load_objects(tok, sink, ctx));
 }
 
+static CK_RV lazy_load_changes(cid_token *tok, cid_object_sink sink, void *ctx, bool *whole)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_load_changes(tok, sink, ctx, whole));
+}
+
 static CK_RV lazy_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id)
 {
 	soft_token *t = (soft_token *)tok;
@@ -257,6 +263,7 @@ static const struct cid_token_ops soft_token_ops = {
 	.set_pin = lazy_set_pin,
 	.changed = lazy_changed,
 	.load_objects = lazy_load_objects,
+	.load_changes = lazy_load_changes,
 	.create_object = lazy_create_object,
 	.update_object = lazy_update_object,
 	.destroy_object = lazy_destroy_object,

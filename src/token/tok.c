@@ -267,6 +267,15 @@ CK_RV cid_tok_load_objects(cid_tok *t, cid_object_sink sink, void *ctx)
 	return note(t, t->be->ops->load_objects(t->be, sink, ctx));
 }
 
+CK_RV cid_tok_load_changes(cid_tok *t, cid_object_sink sink, void *ctx, bool *whole)
+{
+	if (t->be->ops->load_changes == NULL) {
+		*whole = true;
+		return cid_tok_load_objects(t, sink, ctx);
+	}
+	return note(t, t->be->ops->load_changes(t->be, sink, ctx, whole));
+}
+
 CK_RV cid_tok_create_object(cid_tok *t, const cid_attrs *attrs, uint64_t *id)
 {
 	return note(t, t->be->ops->create_object(t->be, attrs, id));

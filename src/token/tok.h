@@ -93,6 +93,9 @@ CK_RV cid_tok_set_pin(cid_tok *t, const CK_UTF8CHAR *old, CK_ULONG oldlen, const
 
 CK_RV cid_tok_changed(cid_tok *t, bool *changed);
 CK_RV cid_tok_load_objects(cid_tok *t, cid_object_sink sink, void *ctx);
+/* Only what changed since the last load (backend.h load_changes); *whole
+ * is set when every object was reported instead. */
+CK_RV cid_tok_load_changes(cid_tok *t, cid_object_sink sink, void *ctx, bool *whole);
 CK_RV cid_tok_create_object(cid_tok *t, const cid_attrs *attrs, uint64_t *id);
 CK_RV cid_tok_update_object(cid_tok *t, uint64_t id, const cid_attrs *attrs);
 CK_RV cid_tok_destroy_object(cid_tok *t, uint64_t id);

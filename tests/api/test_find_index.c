@@ -386,6 +386,78 @@ static void test_other_process_rename(void **state)
 	assert_int_equal(0, find(&m, m.s[0], &t[2], 1, (CK_OBJECT_HANDLE[MAXOBJ]){ 0 }));
 }
 
+static CK_OBJECT_HANDLE token_data(th_env *env, CK_SESSION_HANDLE s, const char *label)
+{
+	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
+	CK_OBJECT_CLASS data = CKO_DATA;
+	CK_ATTRIBUTE t[] = {
+		{ CKA_CLASS, &data, sizeof(data) },
+		{ CKA_TOKEN, &yes, sizeof(yes) },
+		{ CKA_PRIVATE, &no, sizeof(no) },
+		{ CKA_LABEL, (void *)label, strlen(label) },
+	};
+	CK_OBJECT_HANDLE h;
+
+	CK(env->f->C_CreateObject(s, t, 4, &h));
+	return h;
+}
+
+/* Another process destroys one object, makes one and renames one: this
+ * process sees exactly that, and the objects it did not touch keep their
+ * handles. */
+static void test_other_process_changes(void **state)
+{
+	static model m;
+	th_env *env = TH_ENV(state);
+	CK_OBJECT_HANDLE a, b, c, d;
+	CK_ATTRIBUTE lab = { CKA_LABEL, NULL, 0 };
+	CK_OBJECT_CLASS data = CKO_DATA;
+	CK_OBJECT_HANDLE got[MAXOBJ];
+	int status = 0;
+	pid_t pid;
+
+	model_start(&m, env, "find-changes");
+	a = token_data(env, m.s[0], "a");
+	b = token_data(env, m.s[0], "b");
+	c = token_data(env, m.s[0], "c");
+	assert_int_equal(3, find(&m, m.s[0], &(CK_ATTRIBUTE){ CKA_CLASS, &data, sizeof(data) }, 1, got));
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		CK_SESSION_HANDLE s;
+		CK_OBJECT_HANDLE hb, hc;
+		CK_ULONG got1 = 0, got2 = 0;
+		CK_ATTRIBUTE tb = { CKA_LABEL, "b", 1 }, tc = { CKA_LABEL, "c", 1 }, c2 = { CKA_LABEL, "c2", 2 };
+
+		if (env->f->C_Initialize(NULL) != CKR_OK ||
+		    env->f->C_OpenSession(child_slot_of(env, "find-changes"), CKF_SERIAL_SESSION | CKF_RW_SESSION,
+		                          NULL, NULL, &s) != CKR_OK)
+			_exit(10);
+		if (env->f->C_FindObjectsInit(s, &tb, 1) != CKR_OK || env->f->C_FindObjects(s, &hb, 1, &got1) != CKR_OK ||
+		    env->f->C_FindObjectsFinal(s) != CKR_OK || env->f->C_FindObjectsInit(s, &tc, 1) != CKR_OK ||
+		    env->f->C_FindObjects(s, &hc, 1, &got2) != CKR_OK || env->f->C_FindObjectsFinal(s) != CKR_OK ||
+		    got1 != 1 || got2 != 1)
+			_exit(11);
+		if (env->f->C_DestroyObject(s, hb) != CKR_OK || env->f->C_SetAttributeValue(s, hc, &c2, 1) != CKR_OK)
+			_exit(12);
+		env->f->C_Finalize(NULL);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	if (WEXITSTATUS(status) != 0)
+		fail_msg("the other process failed at step %d", WEXITSTATUS(status));
+	/* The parent writes too, after the other process: its own new object
+	 * must not come back twice. */
+	d = token_data(env, m.s[0], "d");
+	assert_int_equal(3, find(&m, m.s[0], &(CK_ATTRIBUTE){ CKA_CLASS, &data, sizeof(data) }, 1, got));
+	assert_int_equal(a, th_find_one(env, m.s[0], &(CK_ATTRIBUTE){ CKA_LABEL, "a", 1 }, 1));
+	assert_int_equal(c, th_find_one(env, m.s[0], &(CK_ATTRIBUTE){ CKA_LABEL, "c2", 2 }, 1));
+	assert_int_equal(d, th_find_one(env, m.s[0], &(CK_ATTRIBUTE){ CKA_LABEL, "d", 1 }, 1));
+	assert_int_equal(0, find(&m, m.s[0], &(CK_ATTRIBUTE){ CKA_LABEL, "b", 1 }, 1, got));
+	assert_int_equal(CKR_OBJECT_HANDLE_INVALID, env->f->C_GetAttributeValue(m.s[0], b, &lab, 1));
+}
+
 /* Templates the index must not answer wrongly: a NULL value with a
  * length, a class of the wrong size, an attribute it does not index. */
 static void test_odd_templates(void **state)
@@ -417,6 +489,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_index_follows_every_change, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_close_keeps_other_sessions_objects, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_other_process_rename, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_other_process_changes, th_setup, th_teardown),
 		cmocka_unit_test_setup_teardown(test_odd_templates, th_setup, th_teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

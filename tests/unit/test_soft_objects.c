@@ -326,6 +326,239 @@ static void test_audit_deletions(void **state)
 	assert_int_equal(chk.first_bad, 2);
 }
 
+/* ---- following another process's changes ---- */
+
+typedef struct report {
+	size_t n;
+	uint64_t ids[16];
+	bool gone[16];
+	char label[16][16];
+} report;
+
+static CK_RV collect_change(void *ctx, uint64_t id, const cid_attrs *attrs)
+{
+	report *r = ctx;
+	const CK_ATTRIBUTE *l = attrs ? cid_attrs_get(attrs, CKA_LABEL) : NULL;
+
+	assert_true(r->n < 16);
+	r->ids[r->n] = id;
+	r->gone[r->n] = attrs == NULL;
+	r->label[r->n][0] = 0;
+	if (l && l->ulValueLen < 16) {
+		memcpy(r->label[r->n], l->pValue, l->ulValueLen);
+		r->label[r->n][l->ulValueLen] = 0;
+	}
+	r->n++;
+	return CKR_OK;
+}
+
+static bool whole_report(cid_token *t, report *r)
+{
+	bool whole = true;
+
+	memset(r, 0, sizeof(*r));
+	assert_int_equal(CKR_OK, t->ops->load_changes(t, collect_change, r, &whole));
+	return whole;
+}
+
+static int at(const report *r, uint64_t id)
+{
+	for (size_t i = 0; i < r->n; i++)
+		if (r->ids[i] == id)
+			return (int)i;
+	return -1;
+}
+
+static void relabel(cid_token *t, uint64_t id, const char *label)
+{
+	cid_attrs a;
+
+	public_cert(&a, label);
+	assert_int_equal(CKR_OK, t->ops->update_object(t, id, &a));
+	cid_attrs_clear(&a);
+}
+
+/* Only what another handle wrote is reported, and exactly that. */
+static void test_changes_only(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	uint64_t x, y, z, w;
+	report r;
+	seen s = { 0 };
+	bool ch = false;
+
+	make_token(f, true);
+	public_cert(&a, "x");
+	x = create(f->t, &a);
+	public_cert(&a, "y");
+	y = create(f->t, &a);
+	public_cert(&a, "z");
+	z = create(f->t, &a);
+	assert_int_equal(3, load(f->t, &s));
+	b = open_again(f);
+	public_cert(&a, "w");
+	w = create(b, &a);
+	relabel(b, y, "y2");
+	assert_int_equal(CKR_OK, b->ops->destroy_object(b, z));
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_true(ch);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(3, r.n);
+	assert_int_equal(-1, at(&r, x));
+	assert_false(r.gone[at(&r, w)]);
+	assert_string_equal("w", r.label[at(&r, w)]);
+	assert_string_equal("y2", r.label[at(&r, y)]);
+	assert_true(r.gone[at(&r, z)]);
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_false(ch);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(0, r.n);
+	/* Our own write, after another's we have not read, comes with it. */
+	relabel(b, x, "x2");
+	relabel(f->t, w, "w2");
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(2, r.n);
+	assert_string_equal("x2", r.label[at(&r, x)]);
+	assert_string_equal("w2", r.label[at(&r, w)]);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+/* An object made private is gone for a handle nobody logged in to. */
+static void test_changes_hide_private(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	uint64_t x;
+	report r;
+	seen s = { 0 };
+
+	make_token(f, true);
+	public_cert(&a, "x");
+	x = create(f->t, &a);
+	assert_int_equal(1, load(f->t, &s));
+	b = open_again(f);
+	assert_int_equal(CKR_OK, login(b, CKU_USER, USER_PIN));
+	public_cert(&a, "x");
+	assert_int_equal(CKR_OK, cid_attrs_set_bool(&a, CKA_PRIVATE, true));
+	assert_int_equal(CKR_OK, b->ops->update_object(b, x, &a));
+	cid_attrs_clear(&a);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	assert_true(r.gone[0]);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+/* Re-initialisation leaves no tombstones: everyone loads everything. */
+static void test_changes_after_reinit(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	CK_UTF8CHAR label[32];
+	report r;
+	seen s = { 0 };
+
+	make_token(f, true);
+	public_cert(&a, "x");
+	(void)create(f->t, &a);
+	assert_int_equal(1, load(f->t, &s));
+	b = open_again(f);
+	label32(label, "again");
+	assert_int_equal(CKR_OK, b->ops->init_token(b, (const CK_UTF8CHAR *)SO_PIN, strlen(SO_PIN), label));
+	assert_true(whole_report(f->t, &r));
+	assert_int_equal(0, r.n);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+/* A file of the first schema (no generations, no tombstones) is read as
+ * it is, brought up to date by its first object write, and followed
+ * change by change from then on. */
+static void test_changes_from_schema_1(void **state)
+{
+	fx *f = *state;
+	cid_token *a1, *b;
+	cid_attrs a;
+	uint64_t x, y, w;
+	report r;
+	seen s = { 0 };
+
+	make_token(f, true);
+	public_cert(&a, "x");
+	x = create(f->t, &a);
+	public_cert(&a, "y");
+	y = create(f->t, &a);
+	f->t->ops->release(f->t);
+	f->t = NULL;
+	assert_int_equal(0, raw_exec(f->path,
+	                             "CREATE TABLE o1 (id INTEGER PRIMARY KEY AUTOINCREMENT,"
+	                             " private INTEGER NOT NULL CHECK (private IN (0, 1)), attrs BLOB, sealed BLOB);"
+	                             "INSERT INTO o1 SELECT id, private, attrs, sealed FROM objects;"
+	                             "DROP TABLE objects; ALTER TABLE o1 RENAME TO objects;"
+	                             "DROP TABLE gone; PRAGMA user_version=1;"));
+	a1 = open_again(f);
+	assert_int_equal(2, load(a1, &s));
+	/* Nothing written: the reader cannot follow changes and says so. */
+	assert_true(whole_report(a1, &r));
+	assert_int_equal(2, r.n);
+	b = open_again(f);
+	public_cert(&a, "w");
+	w = create(b, &a);
+	assert_int_equal(2, raw_int(f->path, "PRAGMA user_version"));
+	assert_false(whole_report(a1, &r));
+	assert_int_equal(1, r.n);
+	assert_int_equal(w, r.ids[0]);
+	assert_int_equal(CKR_OK, b->ops->destroy_object(b, y));
+	relabel(b, x, "x2");
+	assert_false(whole_report(a1, &r));
+	assert_int_equal(2, r.n);
+	assert_true(r.gone[at(&r, y)]);
+	assert_string_equal("x2", r.label[at(&r, x)]);
+	a1->ops->release(a1);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+/* Tombstones are bounded; a handle that fell further behind than they
+ * reach loads everything instead of missing a destruction. */
+static void test_changes_fall_behind(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	report r;
+	seen s = { 0 };
+
+	make_token(f, true);
+	assert_int_equal(0, load(f->t, &s));
+	b = open_again(f);
+	/* Thousands of writes later (the counter moved by hand, old
+	 * tombstones planted), with a few real destructions on top. */
+	assert_int_equal(0, raw_exec(f->path, "UPDATE meta SET value = 8000 WHERE key = 'objects_generation';"
+	                                      "INSERT INTO gone (gen, id) VALUES (5, 1000), (3000, 1001), (7990, 1002);"));
+	for (int i = 0; i < 300; i++) {
+		public_cert(&a, "churn");
+		assert_int_equal(CKR_OK, b->ops->destroy_object(b, create(b, &a)));
+	}
+	assert_int_equal(0, raw_int(f->path, "SELECT count(*) FROM gone WHERE gen < 4000"));
+	assert_int_equal(1, raw_int(f->path, "SELECT count(*) FROM gone WHERE id = 1002"));
+	assert_true(raw_int(f->path, "SELECT value FROM meta WHERE key = 'tombstones_from'") > 4000);
+	assert_true(whole_report(f->t, &r));
+	assert_int_equal(0, r.n);
+	/* Caught up again: the next change is a change. */
+	public_cert(&a, "last");
+	(void)create(b, &a);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -334,6 +567,11 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_tampering_refused, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_chain, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_audit_deletions, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_hide_private, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_after_reinit, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_from_schema_1, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_fall_behind, setup, teardown),
 	};
 
 	cid_log_setup();
