@@ -19,7 +19,9 @@
  *       (cid_policy_new_pin)
  *   P6  two certificates, two years -- issuance (today the demo and test CAs)
  *   P7-P12 renewal window, self-renewals, repair, cancel, temporary and
- *       contractor cards -- the lifecycle layer, not built yet
+ *       contractor cards -- the decisions: src/policy/lifecycle.c, over the
+ *       token's lifecycle record; where they are applied: the token layer
+ *       and the administration tool (being built)
  *   P13 the UUID, no name -- issuance; the token label shows the UUID
  *   P14 audit -- the backend's trail (soft: src/soft/audit.c)
  *   P15 removal ends the login -- the token layer notes the removal, the
