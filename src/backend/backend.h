@@ -79,6 +79,17 @@ struct cid_token_ops {
 	CK_RV (*update_object)(cid_token *t, uint64_t id, const cid_attrs *attrs);
 	CK_RV (*destroy_object)(cid_token *t, uint64_t id);
 
+	/* The token's lifecycle record and the issuer's signature over it,
+	 * as the issuer wrote them (src/policy/lifecycle.h, docs/lifecycle.md):
+	 * *rec is NULL when the token has none; the caller frees both.
+	 * put_record replaces both in one step and needs the SO logged in.
+	 * audit appends an event of the lifecycle rules (an expiry alert, a
+	 * refused login) to the trail the token keeps.  NULL: the token
+	 * cannot keep them (a card, until its vendor object is written). */
+	CK_RV (*get_record)(cid_token *t, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
+	CK_RV (*put_record)(cid_token *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
+	CK_RV (*audit)(cid_token *t, const char *event, const char *detail);
+
 	/* The private-key primitive of a key the token holds (a card's keys
 	 * never leave it).  NULL when private keys live in their attributes
 	 * (the soft token).  id is the private key object's id.  May run

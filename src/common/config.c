@@ -49,6 +49,19 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
+static int set_text(char **dst, const char *v)
+{
+	char *d = strdup(v);
+
+	if (d == NULL) {
+		CID_ERROR("out of memory reading the configuration");
+		return -1;
+	}
+	free(*dst);
+	*dst = d;
+	return 0;
+}
+
 /* Returns 0, or -1 with the reason logged. */
 static int apply(cid_config *cfg, const char *file, unsigned line, const char *k, const char *v)
 {
@@ -84,6 +97,24 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 			return -1;
 		}
 		cfg->kdf_cost = (uint32_t)c;
+	} else if (strcmp(k, "issuer_cert") == 0) {
+		if (*v != '/') {
+			CID_ERROR("%s:%u: issuer_cert must be an absolute path", file, line);
+			return -1;
+		}
+		return set_text(&cfg->issuer_cert, v);
+	} else if (strcmp(k, "issuer_key") == 0) {
+		if (*v != '/' && strncmp(v, "pkcs11:", 7) != 0) {
+			CID_ERROR("%s:%u: issuer_key must be an absolute path or a pkcs11: URI", file, line);
+			return -1;
+		}
+		return set_text(&cfg->issuer_key, v);
+	} else if (strcmp(k, "issuer_org") == 0) {
+		if (*v == '\0') {
+			CID_ERROR("%s:%u: issuer_org must not be empty", file, line);
+			return -1;
+		}
+		return set_text(&cfg->issuer_org, v);
 	} else if (strcmp(k, "log_level") == 0) {
 		cid_log_set_level(v);
 	} else {
@@ -139,6 +170,7 @@ CK_RV cid_config_load(cid_config *cfg)
 	cfg->card_readers = true;
 	cfg->kdf_cost = CID_KDF_COST_DEFAULT;
 	cfg->token_dir = NULL;
+	cfg->issuer_cert = cfg->issuer_key = cfg->issuer_org = NULL;
 	if (file != NULL && *file != '\0') {
 		rv = read_file(cfg, file);
 		if (rv != CKR_OK) {
@@ -155,4 +187,8 @@ void cid_config_free(cid_config *cfg)
 {
 	free(cfg->token_dir);
 	cfg->token_dir = NULL;
+	free(cfg->issuer_cert);
+	free(cfg->issuer_key);
+	free(cfg->issuer_org);
+	cfg->issuer_cert = cfg->issuer_key = cfg->issuer_org = NULL;
 }

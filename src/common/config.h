@@ -12,6 +12,12 @@
  *   kdf_cost    log2 of the scrypt cost for NEW tokens, 10..22 (default 15);
  *               existing tokens keep the cost they were made with
  *   log_level   as CAREID_LOG (the environment wins when both are set)
+ *   issuer_cert PEM certificate of the issuer whose signature lifecycle
+ *               records must carry (absolute path; docs/lifecycle.md)
+ *   issuer_key  the issuer's private key: a PEM file or a pkcs11: URI
+ *               (the administration tool signs with it; the module never
+ *               reads it)
+ *   issuer_org  the organisation named in the certificates it issues
  * Unknown keys are logged and ignored, so that an older module can read a
  * newer file. */
 #ifndef CAREID_COMMON_CONFIG_H
@@ -27,6 +33,9 @@ typedef struct cid_config {
 	bool soft_tokens;
 	bool card_readers;
 	uint32_t kdf_cost;
+	char *issuer_cert;          /* NULL: no issuer, records unverified */
+	char *issuer_key;
+	char *issuer_org;
 } cid_config;
 
 #define CID_KDF_COST_DEFAULT 15

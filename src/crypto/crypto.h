@@ -142,6 +142,20 @@ CK_RV cid_x509_public_key(const uint8_t *der, size_t len, CK_KEY_TYPE *kt, cid_a
  * there is none, it does not fit, or it holds a NUL. */
 bool cid_x509_subject_cn(const uint8_t *der, size_t len, char *out, size_t outlen);
 
+/* ---- the issuer --------------------------------------------------------- */
+
+/* The certificate authority that signs lifecycle records (issuer.c). */
+typedef struct cid_issuer cid_issuer;
+/* CKR_GENERAL_ERROR (logged) when path is not a readable PEM certificate. */
+CK_RV cid_issuer_load(const char *path, cid_issuer **out);
+void cid_issuer_free(cid_issuer **iss);
+/* The end of the issuer certificate's own validity (seconds, UTC). */
+int64_t cid_issuer_not_after(const cid_issuer *iss);
+/* CKR_OK when sig is the issuer's SHA-256 signature over data, else
+ * CKR_SIGNATURE_INVALID. */
+CK_RV cid_issuer_verify(const cid_issuer *iss, const uint8_t *data, size_t len, const uint8_t *sig,
+                        size_t siglen);
+
 /* ---- randomness and at-rest protection --------------------------------- */
 
 CK_RV cid_random(uint8_t *buf, size_t len);

@@ -173,6 +173,7 @@ typedef struct cid_module {
 	atomic_bool initialized;    /* read by a C_WaitForSlotEvent racing C_Finalize */
 	pid_t pid;                  /* process that initialised */
 	cid_config cfg;
+	cid_issuer *issuer;         /* from cfg.issuer_cert, or NULL */
 	cid_provider **providers;
 	size_t nproviders;
 

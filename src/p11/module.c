@@ -123,6 +123,8 @@ static void release_state(void)
 	cid_providers_close(cid_m.providers, cid_m.nproviders, 0);
 	cid_m.providers = NULL;
 	cid_m.nproviders = 0;
+	cid_tok_set_issuer(NULL);
+	cid_issuer_free(&cid_m.issuer);
 	cid_config_free(&cid_m.cfg);
 	memset(&cid_m.cfg, 0, sizeof(cid_m.cfg));
 	cid_mutex_free(&cid_m.sessions_lock);
@@ -144,6 +146,11 @@ static CK_RV build_state(void)
 		rv = cid_mutex_new(&cid_m.sessions_lock);
 	if (rv == CKR_OK)
 		rv = cid_config_load(&cid_m.cfg);
+	/* A configured issuer that cannot be read fails initialisation, as a
+	 * malformed configuration does: tokens must not pass unchecked. */
+	if (rv == CKR_OK && cid_m.cfg.issuer_cert != NULL &&
+	    (rv = cid_issuer_load(cid_m.cfg.issuer_cert, &cid_m.issuer)) == CKR_OK)
+		cid_tok_set_issuer(cid_m.issuer);
 	if (rv == CKR_OK)
 		rv = cid_providers_open(&cid_m.cfg, &cid_m.providers, &cid_m.nproviders);
 	if (rv != CKR_OK)

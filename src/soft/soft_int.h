@@ -48,6 +48,8 @@
 #define SOFT_META_SO_WRAP        "so_wrapped_key"
 #define SOFT_META_OBJECTS_GEN    "objects_generation"
 #define SOFT_META_GONE_FLOOR     "tombstones_from"
+#define SOFT_META_RECORD         "lifecycle_record"
+#define SOFT_META_RECORD_SIG     "lifecycle_signature"
 #define SOFT_META_AUDIT_SEQ      "audit_head_seq"
 #define SOFT_META_AUDIT_HASH     "audit_head_hash"
 
@@ -168,6 +170,11 @@ CK_RV soft_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len);
 CK_RV soft_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_ULONG oldlen,
                    const CK_UTF8CHAR *new_pin, CK_ULONG newlen);
 void soft_forget_key(soft_token *t);
+
+/* ---- record.c: the lifecycle record ---- */
+CK_RV soft_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
+CK_RV soft_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
+CK_RV soft_audit_event(cid_token *tok, const char *event, const char *detail);
 
 /* ---- objects.c ---- */
 

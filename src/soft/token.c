@@ -235,6 +235,24 @@ static CK_RV lazy_destroy_object(cid_token *tok, uint64_t id)
 	IN_TURN(soft_destroy_object(tok, id));
 }
 
+static CK_RV lazy_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_get_record(tok, rec, rlen, sig, slen));
+}
+
+static CK_RV lazy_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen)
+{
+	soft_token *t = (soft_token *)tok;
+	IN_TURN(soft_put_record(tok, rec, rlen, sig, slen));
+}
+
+static CK_RV lazy_audit(cid_token *tok, const char *event, const char *detail)
+{
+	soft_token *t = (soft_token *)tok;
+	IN_TURN(soft_audit_event(tok, event, detail));
+}
+
 static CK_RV soft_random(cid_token *tok, uint8_t *buf, size_t len)
 {
 	(void)tok;
@@ -267,6 +285,9 @@ static const struct cid_token_ops soft_token_ops = {
 	.create_object = lazy_create_object,
 	.update_object = lazy_update_object,
 	.destroy_object = lazy_destroy_object,
+	.get_record = lazy_get_record,
+	.put_record = lazy_put_record,
+	.audit = lazy_audit,
 	.rest = soft_rest,
 	.random = soft_random,
 	.release = soft_release,

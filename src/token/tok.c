@@ -1,10 +1,21 @@
 /* The token layer (tok.h): every call on a token, its removal noted in one
  * place, and the one login state. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/log.h"
 #include "policy/policy.h"
+#include "token/lifecycle_gate.h"
 #include "token/tok.h"
+
+/* Set by the front at C_Initialize, read by every login; never changed
+ * while a token is in use. */
+static const cid_issuer *layer_issuer;
+
+void cid_tok_set_issuer(const cid_issuer *iss)
+{
+	layer_issuer = iss;
+}
 
 struct cid_tok {
 	cid_token *be;
@@ -15,6 +26,7 @@ struct cid_tok {
 	 * initialised; a new card in the reader is a new cid_tok), so opening
 	 * a session need not ask the backend again. */
 	bool initialised;
+	cid_gate gate;      /* what the lifecycle rules said at the user login */
 };
 
 /* Every backend answer passes here: a removed device is news for the
@@ -185,6 +197,15 @@ CK_RV cid_tok_login(cid_tok *t, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULO
 	rv = note(t, t->be->ops->login(t->be, who, pin, len));
 	if (rv != CKR_OK)
 		return rv;
+	/* The passcode was right (its try is back); the lifecycle rules
+	 * decide whether the login counts. */
+	if (who == CKU_USER) {
+		rv = note(t, cid_lifecycle_gate(t->be, layer_issuer, (int64_t)time(NULL), &t->gate));
+		if (rv != CKR_OK) {
+			(void)t->be->ops->logout(t->be);
+			return rv;
+		}
+	}
 	if (who == CKU_USER || who == CKU_SO)
 		t->who = who;
 	else if (who != CKU_CONTEXT_SPECIFIC)
@@ -204,6 +225,15 @@ CK_RV cid_tok_logout(cid_tok *t)
 	t->who = CID_NO_USER;
 	t->credential = false;
 	return rv;
+}
+
+bool cid_tok_days_left(const cid_tok *t, int64_t *days, bool *alert)
+{
+	if (t->who != CKU_USER || !t->gate.has_record)
+		return false;
+	*days = t->gate.days_left;
+	*alert = t->gate.alert;
+	return true;
 }
 
 bool cid_tok_login_lost(cid_tok *t)

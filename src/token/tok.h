@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "backend/backend.h"
+#include "crypto/crypto.h"
 
 /* Nobody is logged in. */
 #define CID_NO_USER ((CK_USER_TYPE)-1)
@@ -77,6 +78,15 @@ CK_RV cid_tok_login(cid_tok *t, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULO
 /* Ends the login and any credential (CKR_USER_NOT_LOGGED_IN when there was
  * neither). */
 CK_RV cid_tok_logout(cid_tok *t);
+/* The lifecycle rules (src/policy/lifecycle.h) at a user login: a token
+ * whose record says it is cancelled or past its access end is refused
+ * although the passcode was right (lifecycle_gate.h).  The issuer whose
+ * signature records must carry, or NULL; set before any login and kept
+ * until no token is open. */
+void cid_tok_set_issuer(const cid_issuer *iss);
+/* After a user login on a token with a record: the whole days left to its
+ * certificates' end (P7) and whether the expiry alert was raised. */
+bool cid_tok_days_left(const cid_tok *t, int64_t *days, bool *alert);
 /* True when the token no longer holds the user login it had (reset by
  * another program): the state is then logged out. */
 bool cid_tok_login_lost(cid_tok *t);

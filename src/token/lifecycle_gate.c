@@ -1,0 +1,97 @@
+/* lifecycle_gate.h: reads the token's record, checks that the configured
+ * issuer signed it and that it belongs to this token, and applies the
+ * login rules.  A holder can edit a soft token's file; the signature is
+ * what keeps them from lengthening a temporary card or resetting the
+ * renewal count.  Without an issuer a record is still obeyed, since it
+ * can only restrict. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "policy/lifecycle.h"
+#include "token/lifecycle_gate.h"
+
+static void audit(cid_token *be, const char *event, const char *detail)
+{
+	if (be->ops->audit != NULL && be->ops->audit(be, event, detail) != CKR_OK)
+		CID_WARN("the %s event could not be added to the token's audit trail", event);
+}
+
+/* The serial as the token reports it, blanks trimmed. */
+static void serial_text(const cid_token_status *st, char out[sizeof(st->serial) + 1])
+{
+	size_t n = sizeof(st->serial);
+
+	memcpy(out, st->serial, n);
+	while (n > 0 && out[n - 1] == ' ')
+		n--;
+	out[n] = '\0';
+}
+
+static CK_RV refuse(cid_token *be, const char *name, CK_RV rv, const char *rule, const char *why)
+{
+	char detail[160];
+
+	CID_WARN("login to token %s refused%s%s: %s", name, rule ? " by " : "", rule ? rule : "", why);
+	snprintf(detail, sizeof(detail), "who=user rule=%s %s", rule ? rule : "-", why);
+	audit(be, "login-refused", detail);
+	return rv;
+}
+
+CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_gate *out)
+{
+	char name[CID_TOKEN_NAME_LEN], serial[sizeof(((cid_token_status *)0)->serial) + 1];
+	cid_token_status st;
+	cid_lifecycle r;
+	cid_verdict v;
+	uint8_t *rec = NULL, *sig = NULL;
+	size_t rlen = 0, slen = 0;
+	CK_RV rv;
+
+	memset(out, 0, sizeof(*out));
+	if ((rv = be->ops->status(be, &st)) != CKR_OK)
+		return rv;
+	cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
+	if (be->ops->get_record != NULL && (rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+		return rv;
+	if (rec == NULL) {
+		if (iss == NULL)
+			return CKR_OK;
+		return refuse(be, name, CKR_FUNCTION_FAILED, NULL,
+		              "it has no lifecycle record, and an issuer is configured");
+	}
+	rv = cid_lifecycle_decode(rec, rlen, &r);
+	if (rv != CKR_OK)
+		rv = refuse(be, name, CKR_FUNCTION_FAILED, NULL, "its lifecycle record is damaged");
+	else if (iss != NULL && cid_issuer_verify(iss, rec, rlen, sig, slen) != CKR_OK)
+		rv = refuse(be, name, CKR_FUNCTION_FAILED, NULL,
+		            "its lifecycle record is not signed by the configured issuer");
+	free(rec);
+	free(sig);
+	if (rv != CKR_OK)
+		return rv;
+	serial_text(&st, serial);
+	if (strcmp(serial, r.serial) != 0)
+		return refuse(be, name, CKR_FUNCTION_FAILED, NULL, "its lifecycle record belongs to another token");
+	if (iss == NULL)
+		CID_DEBUG("token %s: lifecycle record applied unverified (no issuer configured)", name);
+	v = cid_lifecycle_login(&r, now);
+	if (v.rv != CKR_OK)
+		return refuse(be, name, v.rv, v.rule, v.why);
+	out->has_record = true;
+	out->days_left = cid_lifecycle_days_left(&r, now);
+	out->alert = cid_lifecycle_alert_due(&r, now);
+	if (out->alert) {
+		char detail[64];
+
+		if (out->days_left >= 0)
+			CID_WARN("token %s: its certificates end in %lld days; renew them (careid-tool renew, P7)", name,
+			         (long long)out->days_left);
+		else
+			CID_WARN("token %s: its certificates have ended; the card needs repair in person (P9)", name);
+		snprintf(detail, sizeof(detail), "days_left=%lld", (long long)out->days_left);
+		audit(be, "expiry-alert", detail);
+	}
+	return CKR_OK;
+}

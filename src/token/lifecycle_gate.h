@@ -1,0 +1,27 @@
+/* The lifecycle rules at the moment a user login has succeeded in the
+ * backend (P7, P10-P12): the token layer asks here before the login
+ * counts.  Private to src/token. */
+#ifndef CAREID_TOKEN_LIFECYCLE_GATE_H
+#define CAREID_TOKEN_LIFECYCLE_GATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "backend/backend.h"
+#include "crypto/crypto.h"
+
+typedef struct cid_gate {
+	bool has_record;     /* a record was found (verified when an issuer is set) */
+	bool alert;          /* P7: the certificates end within 90 days (or ended) */
+	int64_t days_left;   /* valid when has_record */
+} cid_gate;
+
+/* CKR_OK: the login stands (out filled).  Otherwise the code C_Login
+ * returns, the reason logged and, where the token keeps a trail, audited:
+ * CKR_PIN_LOCKED for a cancelled token, CKR_PIN_EXPIRED after its access
+ * end, CKR_FUNCTION_FAILED for a missing (with an issuer), damaged,
+ * unsigned or foreign record.  iss may be NULL (no issuer configured:
+ * records are applied unverified, plain tokens pass). */
+CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_gate *out);
+
+#endif
