@@ -23,6 +23,31 @@
  * keys, whose material is held by the module. */
 #define CKA_CAREID_KEY_REF (CKA_VENDOR_DEFINED | CAREID_VENDOR_TAG | 0x01UL)
 
+/* On the lifecycle object: the issuer's signature over CKA_VALUE (the
+ * record), as the issuer made it.  Set at C_CreateObject, read-only. */
+#define CKA_CAREID_RECORD_SIGNATURE (CKA_VENDOR_DEFINED | CAREID_VENDOR_TAG | 0x02UL)
+
+/* On the lifecycle object, while the user is logged in: the whole days
+ * from the host's clock to the end of the token's certificates, rounded
+ * down, as a CK_LONG (negative once they have ended).  When it is 90 or
+ * less, the module raised the expiry alert at this login (P7): an
+ * application can show it.  Absent without a login or a record. */
+#define CKA_CAREID_DAYS_LEFT (CKA_VENDOR_DEFINED | CAREID_VENDOR_TAG | 0x03UL)
+
+/* --- object classes ------------------------------------------------------ */
+
+/* The token's lifecycle record (docs/lifecycle.md): at most one per token,
+ * a public token object that nobody can change, copy or destroy.
+ * CKA_VALUE holds the record (kind of card, last in-person issue, access
+ * end, certificates' end, self-renewals, cancelled, issuer), encoded as
+ * src/policy/lifecycle.c writes it; CKA_CAREID_RECORD_SIGNATURE the
+ * issuer's signature over it.  The security officer writes a new record
+ * with C_CreateObject (class, CKA_VALUE, CKA_CAREID_RECORD_SIGNATURE; the
+ * new one replaces the old, and the handle stays): with an issuer
+ * configured, one the issuer did not sign, or made for another token, is
+ * refused (CKR_ATTRIBUTE_VALUE_INVALID). */
+#define CKO_CAREID_LIFECYCLE (CKO_VENDOR_DEFINED | CAREID_VENDOR_TAG | 0x01UL)
+
 /* --- user types ---------------------------------------------------------- */
 
 /* C_Login with this user type authenticates to a card with its management

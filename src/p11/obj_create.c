@@ -4,6 +4,7 @@
  * so that the cache never shows what the token does not hold. */
 #include <string.h>
 
+#include "careid/careid.h"
 #include "common/log.h"
 #include "crypto/crypto.h"
 #include "p11/objects.h"
@@ -126,6 +127,16 @@ static CK_RV store(cid_session *s, cid_attrs *a, CK_OBJECT_HANDLE *out)
 	return CKR_OK;
 }
 
+/* The lifecycle record is not an object the caller makes, but the token's
+ * own (obj_record.c). */
+static bool is_record(const CK_ATTRIBUTE *tmpl, CK_ULONG n)
+{
+	const CK_ATTRIBUTE *c = cid_tmpl_find(tmpl, n, CKA_CLASS);
+
+	return c && c->pValue && c->ulValueLen == sizeof(CK_OBJECT_CLASS) &&
+	       *(const CK_OBJECT_CLASS *)c->pValue == CKO_CAREID_LIFECYCLE;
+}
+
 CK_RV cid_obj_new(cid_session *s, cid_origin origin, const CK_ATTRIBUTE *tmpl, CK_ULONG n,
                   const cid_attrs *made, CK_OBJECT_HANDLE *out)
 {
@@ -134,6 +145,8 @@ CK_RV cid_obj_new(cid_session *s, cid_origin origin, const CK_ATTRIBUTE *tmpl, C
 
 	if (n && !tmpl)
 		return CKR_ARGUMENTS_BAD;
+	if (origin == CID_ORIGIN_CREATE && is_record(tmpl, n))
+		return cid_record_create(s, tmpl, n, out);
 	if ((rv = cid_rules_template(tmpl, n, origin == CID_ORIGIN_COPY)) != CKR_OK)
 		return rv;
 	if ((rv = assemble(origin, tmpl, n, made, &a)) == CKR_OK &&

@@ -71,4 +71,10 @@ void cid_obj_remove(cid_slot *slot, cid_object *o);
  * (slot->lock held); its cached key is dropped. */
 void cid_obj_replace_attrs(cid_slot *slot, cid_object *o, cid_attrs *next);
 
+/* obj_record.c: the lifecycle object (careid.h).  sync makes it follow
+ * the token's record and login (slot->lock held); create is
+ * C_CreateObject of that class. */
+CK_RV cid_record_sync(cid_slot *slot);
+CK_RV cid_record_create(cid_session *s, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OBJECT_HANDLE *out);
+
 #endif

@@ -164,7 +164,7 @@ static bool has_profile(const cid_slot *slot)
 	void *v;
 
 	for (size_t i = 0; cid_hmap_next(&slot->objects, &i, &k, &v);)
-		if (((cid_object *)v)->synthetic)
+		if (((cid_object *)v)->synthetic && ((cid_object *)v)->cls == CKO_PROFILE)
 			return true;
 	return false;
 }
@@ -383,7 +383,7 @@ static CK_RV sync(cid_slot *slot)
 	if (!slot->objects_loaded) {
 		if (!has_profile(slot) && (rv = add_profile(slot)) != CKR_OK)
 			return rv;
-		if ((rv = reload(slot, tok)) == CKR_OK)
+		if ((rv = reload(slot, tok)) == CKR_OK && (rv = cid_record_sync(slot)) == CKR_OK)
 			slot->objects_loaded = true;
 		return rv;
 	}
@@ -446,7 +446,7 @@ CK_RV cid_objs_login_changed(cid_slot *slot)
 	/* A failed reload is tried again at the next use of the objects, so
 	 * that a login whose load failed once still shows its private
 	 * objects later. */
-	if ((rv = reload(slot, tok)) != CKR_OK)
+	if ((rv = reload(slot, tok)) != CKR_OK || (rv = cid_record_sync(slot)) != CKR_OK)
 		slot->objects_loaded = false;
 	return rv;
 }

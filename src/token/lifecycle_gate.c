@@ -95,3 +95,29 @@ CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_
 	}
 	return CKR_OK;
 }
+
+CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8_t *rec, size_t rlen,
+                               const uint8_t *sig, size_t slen)
+{
+	char serial[sizeof(((cid_token_status *)0)->serial) + 1];
+	cid_token_status st;
+	cid_lifecycle r;
+	CK_RV rv;
+
+	if (rec == NULL || sig == NULL || slen == 0 || cid_lifecycle_decode(rec, rlen, &r) != CKR_OK) {
+		CID_WARN("refused: the lifecycle record is malformed or has no signature");
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	if (iss != NULL && cid_issuer_verify(iss, rec, rlen, sig, slen) != CKR_OK) {
+		CID_WARN("refused: the lifecycle record is not signed by the configured issuer");
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	if ((rv = be->ops->status(be, &st)) != CKR_OK)
+		return rv;
+	serial_text(&st, serial);
+	if (strcmp(serial, r.serial) != 0) {
+		CID_WARN("refused: the lifecycle record names token %s, not %s", r.serial, serial);
+		return CKR_ATTRIBUTE_VALUE_INVALID;
+	}
+	return CKR_OK;
+}

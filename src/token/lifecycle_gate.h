@@ -24,4 +24,10 @@ typedef struct cid_gate {
  * records are applied unverified, plain tokens pass). */
 CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_gate *out);
 
+/* Before a record is stored: CKR_OK when it decodes, names this token and
+ * (with iss) carries the issuer's signature; CKR_ATTRIBUTE_VALUE_INVALID,
+ * logged, otherwise. */
+CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8_t *rec, size_t rlen,
+                               const uint8_t *sig, size_t slen);
+
 #endif

@@ -227,6 +227,32 @@ CK_RV cid_tok_logout(cid_tok *t)
 	return rv;
 }
 
+CK_RV cid_tok_get_record(cid_tok *t, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen)
+{
+	*rec = *sig = NULL;
+	*rlen = *slen = 0;
+	if (t->be->ops->get_record == NULL)
+		return CKR_OK;
+	return note(t, t->be->ops->get_record(t->be, rec, rlen, sig, slen));
+}
+
+CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen)
+{
+	CK_RV rv;
+
+	if (t->be->ops->put_record == NULL) {
+		CID_WARN("this token cannot keep a lifecycle record");
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	}
+	if (t->who != CKU_SO) {
+		CID_WARN("refused: only the security officer writes the lifecycle record");
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	if ((rv = cid_lifecycle_gate_check(t->be, layer_issuer, rec, rlen, sig, slen)) != CKR_OK)
+		return rv;
+	return note(t, t->be->ops->put_record(t->be, rec, rlen, sig, slen));
+}
+
 bool cid_tok_days_left(const cid_tok *t, int64_t *days, bool *alert)
 {
 	if (t->who != CKU_USER || !t->gate.has_record)

@@ -84,6 +84,13 @@ CK_RV cid_tok_logout(cid_tok *t);
  * signature records must carry, or NULL; set before any login and kept
  * until no token is open. */
 void cid_tok_set_issuer(const cid_issuer *iss);
+/* The record and its signature as the token keeps them (*rec NULL when it
+ * has none, or cannot keep one); the caller frees both. */
+CK_RV cid_tok_get_record(cid_tok *t, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
+/* With the SO logged in: a well-formed record for this token, signed by
+ * the issuer when one is configured (else CKR_ATTRIBUTE_VALUE_INVALID,
+ * logged), replaces the token's record. */
+CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 /* After a user login on a token with a record: the whole days left to its
  * certificates' end (P7) and whether the expiry alert was raised. */
 bool cid_tok_days_left(const cid_tok *t, int64_t *days, bool *alert);
