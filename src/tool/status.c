@@ -172,16 +172,56 @@ static json_t *json_time(const cert_info *c, long long t)
 	return json_string(buf);
 }
 
+static void free_certs(cert_info *certs, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(certs[i].subject);
+	free(certs);
+}
+
+static json_t *json_iso(long long t)
+{
+	char buf[32];
+
+	tool_iso8601(t, buf);
+	return json_string(buf);
+}
+
+/* The first that applies: a cancelled token, an ended access, a blocked
+ * passcode, ended certificates (by the record, or by every certificate
+ * the token shows). */
+static const char *state_of(const tool_ctx *ctx, const cid_lifecycle *r, const cert_info *certs, size_t n,
+                            long long now)
+{
+	bool ended = r != NULL && r->certs_end != 0 && now >= r->certs_end;
+
+	if (r != NULL && r->cancelled)
+		return "cancelled";
+	if (r != NULL && r->access_end != 0 && now >= r->access_end)
+		return "access-ended";
+	if (ctx->token_info.flags & CKF_USER_PIN_LOCKED)
+		return "locked";
+	if (r == NULL && n > 0) {
+		ended = true;
+		for (size_t i = 0; i < n; i++)
+			ended = ended && certs[i].parsed && certs[i].not_after <= now;
+	}
+	return ended ? "expired" : "active";
+}
+
 static void status_help(void)
 {
 	printf("Usage: careid-tool [GLOBAL OPTIONS] status [--json]\n"
-	       "Show the token: its UUID (the token label), backend (soft or card), state\n"
-	       "(active or locked), the tries left for the holder's and the sponsor's\n"
+	       "Show the token: its UUID (the token label), backend (soft or card), state,\n"
+	       "the tries left for the holder's and the sponsor's\n"
 	       "passcodes (derived from the PKCS#11 token flags: 3, 2 when the count is\n"
 	       "low, 1 on the final try, 0 when locked), and each certificate's id,\n"
 	       "subject, validity and days left by the host's clock.  No passcode needed.\n"
-	       "The lifecycle values (kind, access end, renewals) are null until the\n"
-	       "lifecycle record is built.\n");
+	       "From the token's lifecycle record: its kind (standard, temporary,\n"
+	       "contractor), access end, self-renewals used and allowed, and whether the\n"
+	       "renewal window is open; null for a plain token without a record.  The\n"
+	       "state is cancelled, access-ended, locked, expired or active, the first\n"
+	       "that applies.\n");
 }
 
 int cmd_status(tool_ctx *ctx, int argc, char **argv)
@@ -193,6 +233,9 @@ int cmd_status(tool_ctx *ctx, int argc, char **argv)
 	cert_info *certs = NULL;
 	size_t ncerts = 0;
 	const char *state;
+	cid_lifecycle rec;
+	bool has_rec = false;
+	long long now = (long long)time(NULL);
 	int c, rc;
 
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -213,22 +256,28 @@ int cmd_status(tool_ctx *ctx, int argc, char **argv)
 		return rc;
 	if ((rc = list_certs(ctx, &certs, &ncerts)) != 0)
 		return rc;
-	state = (ctx->token_info.flags & CKF_USER_PIN_LOCKED) ? "locked" : "active";
+	if ((rc = tool_read_record(ctx, &rec, &has_rec)) != 0) {
+		free_certs(certs, ncerts);
+		return rc;
+	}
+	state = state_of(ctx, has_rec ? &rec : NULL, certs, ncerts, now);
 
 	if (ctx->json) {
 		json_t *o = json_object(), *list = json_array();
 
 		json_object_set_new(o, "uuid", json_string(ctx->label));
 		json_object_set_new(o, "backend", json_string(tool_backend(ctx)));
-		/* Not known until the lifecycle record exists (docs/careid-tool.md). */
-		json_object_set_new(o, "kind", json_null());
+		/* null: a plain token without a lifecycle record. */
+		json_object_set_new(o, "kind", has_rec ? json_string(tool_kind_name(rec.kind)) : json_null());
 		json_object_set_new(o, "state", json_string(state));
 		json_object_set_new(o, "user_tries_left", json_integer(tool_tries_left(ctx->token_info.flags, false)));
 		json_object_set_new(o, "so_tries_left", json_integer(tool_tries_left(ctx->token_info.flags, true)));
-		json_object_set_new(o, "access_end", json_null());
-		json_object_set_new(o, "self_renewals_used", json_null());
-		json_object_set_new(o, "self_renewals_allowed", json_null());
-		json_object_set_new(o, "renewal_window_open", json_null());
+		json_object_set_new(o, "access_end", has_rec && rec.access_end ? json_iso(rec.access_end) : json_null());
+		json_object_set_new(o, "self_renewals_used", has_rec ? json_integer(rec.self_renewals) : json_null());
+		json_object_set_new(o, "self_renewals_allowed",
+		                    has_rec ? json_integer(CID_POLICY_MAX_SELF_RENEWALS) : json_null());
+		json_object_set_new(o, "renewal_window_open",
+		                    has_rec ? json_boolean(cid_lifecycle_window_open(&rec, now)) : json_null());
 		for (size_t i = 0; i < ncerts; i++) {
 			json_t *e = json_object();
 
@@ -248,7 +297,19 @@ int cmd_status(tool_ctx *ctx, int argc, char **argv)
 		printf("state:           %s\n", state);
 		printf("user tries left: %d (from the token flags)\n", tool_tries_left(ctx->token_info.flags, false));
 		printf("SO tries left:   %d (from the token flags)\n", tool_tries_left(ctx->token_info.flags, true));
-		printf("lifecycle:       no record (kind, access end and renewals not built yet)\n");
+		if (has_rec) {
+			char end[32];
+
+			printf("kind:            %s\n", tool_kind_name(rec.kind));
+			if (rec.access_end) {
+				tool_iso8601(rec.access_end, end);
+				printf("access ends:     %s\n", end);
+			}
+			printf("self-renewals:   %u of %d used\n", rec.self_renewals, CID_POLICY_MAX_SELF_RENEWALS);
+			printf("renewal window:  %s\n", cid_lifecycle_window_open(&rec, now) ? "open" : "closed");
+		} else {
+			printf("lifecycle:       no record (a plain token)\n");
+		}
 		printf("certificates:    %zu\n", ncerts);
 		for (size_t i = 0; i < ncerts; i++) {
 			char nb[32], na[32];
@@ -264,8 +325,6 @@ int cmd_status(tool_ctx *ctx, int argc, char **argv)
 		}
 		rc = fflush(stdout) == 0 ? EXIT_DONE : EXIT_OTHER;
 	}
-	for (size_t i = 0; i < ncerts; i++)
-		free(certs[i].subject);
-	free(certs);
+	free_certs(certs, ncerts);
 	return rc;
 }

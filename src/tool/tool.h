@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "pkcs11.h"
+#include "policy/lifecycle.h"
 
 /* Exit status, fixed by the command line's contract (docs/careid-tool.md). */
 enum {
@@ -81,5 +82,9 @@ char *tool_token_dir(void);
 
 /* time text */
 void tool_iso8601(long long t, char out[32]);
+
+/* record.c: the token's lifecycle record, when it has one (*found). */
+int tool_read_record(tool_ctx *ctx, cid_lifecycle *r, bool *found);
+const char *tool_kind_name(cid_card_kind k);
 
 #endif
