@@ -58,4 +58,28 @@
  * wiped; the module never stores it. */
 #define CKU_CAREID_CARD_ADMIN (0x80000000UL | CAREID_VENDOR_TAG | 0x01UL)
 
+/* --- the vendor interface ------------------------------------------------ */
+
+/* C_GetInterface((CK_UTF8CHAR_PTR)CAREID_INTERFACE_NAME, NULL, &i, 0) gives
+ * a CK_CAREID_FUNCTION_LIST: what Care Identity needs beyond PKCS#11. */
+#define CAREID_INTERFACE_NAME "Vendor careid"
+
+typedef struct CK_CAREID_FUNCTION_LIST {
+	CK_VERSION version; /* 1.0 */
+	/* P4: in a R/W session with the SO logged in, lets the unlock code
+	 * (16 to 64 characters of A-Z and 2-7) set a new user passcode once,
+	 * within 15 minutes.  CKR_FUNCTION_REJECTED when the token is
+	 * cancelled, past its access end or its certificates have ended;
+	 * CKR_FUNCTION_NOT_SUPPORTED on tokens that take no codes (cards). */
+	CK_RV (*C_CareidIssueUnlockCode)(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pCode, CK_ULONG ulCodeLen);
+	/* P4: in a R/W session with nobody logged in, sets the new user
+	 * passcode (P1) with the code and unblocks the passcode.
+	 * CKR_PIN_INCORRECT for a wrong code (the code has three tries of its
+	 * own), CKR_PIN_LOCKED when that was its last, CKR_PIN_EXPIRED when it
+	 * has expired, was used or none was issued, CKR_FUNCTION_REJECTED as
+	 * above. */
+	CK_RV (*C_CareidUnlock)(CK_SESSION_HANDLE hSession, CK_UTF8CHAR_PTR pCode, CK_ULONG ulCodeLen,
+	                        CK_UTF8CHAR_PTR pNewPin, CK_ULONG ulNewLen);
+} CK_CAREID_FUNCTION_LIST;
+
 #endif

@@ -90,6 +90,16 @@ struct cid_token_ops {
 	CK_RV (*put_record)(cid_token *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 	CK_RV (*audit)(cid_token *t, const char *event, const char *detail);
 
+	/* P4, the sponsor's unlock code.  set_unlock_code (the SO logged in)
+	 * lets code set a new user passcode once, until expires (seconds,
+	 * host clock).  unlock (nobody logged in) does it: CKR_PIN_INCORRECT
+	 * for a wrong code (one of its own tries spent first, durably),
+	 * CKR_PIN_LOCKED when that was its last, CKR_PIN_EXPIRED when it has
+	 * expired or none waits.  NULL: the token takes no unlock codes. */
+	CK_RV (*set_unlock_code)(cid_token *t, const CK_UTF8CHAR *code, CK_ULONG len, int64_t expires);
+	CK_RV (*unlock)(cid_token *t, const CK_UTF8CHAR *code, CK_ULONG len, int64_t now, const CK_UTF8CHAR *pin,
+	                CK_ULONG plen);
+
 	/* The private-key primitive of a key the token holds (a card's keys
 	 * never leave it).  NULL when private keys live in their attributes
 	 * (the soft token).  id is the private key object's id.  May run

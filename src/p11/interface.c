@@ -1,13 +1,16 @@
 /* The function lists and the 3.x interface discovery calls.
  *
- * Three interfaces, all named "PKCS 11": 3.1 and 3.0 (the 3.x list, whose
+ * Three interfaces named "PKCS 11": 3.1 and 3.0 (the 3.x list, whose
  * version field tells which one the caller asked for) and 2.40 (the list
- * C_GetFunctionList returns).  None claims CKF_INTERFACE_FORK_SAFE: a
+ * C_GetFunctionList returns); and careid's own, "Vendor careid" (careid.h).  None claims CKF_INTERFACE_FORK_SAFE: a
  * forked child must call C_Initialize again and gets none of the parent's
  * sessions or login state. */
 #include <string.h>
 
+#include "careid/careid.h"
 #include "p11/internal.h"
+
+extern CK_CAREID_FUNCTION_LIST cid_vendor_list; /* vendor_api.c */
 
 #define CID_ENTRIES_2_40 \
 	.C_Initialize = C_Initialize, .C_Finalize = C_Finalize, .C_GetInfo = C_GetInfo, \
@@ -69,12 +72,16 @@ static CK_FUNCTION_LIST_3_0 list_3_0 = { .version = { 3, 0 }, CID_ENTRIES_3_0 };
 static CK_FUNCTION_LIST_3_0 list_3_1 = { .version = { 3, 1 }, CID_ENTRIES_3_0 };
 
 static CK_CHAR interface_name[] = "PKCS 11";
+static CK_CHAR vendor_name[] = CAREID_INTERFACE_NAME;
 
-/* Most preferred first: C_GetInterface without a version returns [0]. */
+/* Most preferred first: C_GetInterface without a name or version returns
+ * [0].  The vendor interface comes last, so that a caller taking the
+ * first interface it is given gets PKCS#11. */
 static CK_INTERFACE interfaces[] = {
 	{ interface_name, &list_3_1, 0 },
 	{ interface_name, &list_3_0, 0 },
 	{ interface_name, &list_2_40, 0 },
+	{ vendor_name, &cid_vendor_list, 0 },
 };
 #define N_INTERFACES (sizeof(interfaces) / sizeof(interfaces[0]))
 

@@ -47,3 +47,15 @@ CK_FLAGS cid_policy_pin_flags(unsigned tries_left, unsigned max_tries, bool so)
 		f |= final;
 	return f;
 }
+
+CK_RV cid_policy_unlock_code_format(const CK_UTF8CHAR *code, CK_ULONG len)
+{
+	if (code == NULL && len != 0)
+		return CKR_ARGUMENTS_BAD;
+	if (len < CID_POLICY_UNLOCK_CODE_MIN_LEN || len > CID_POLICY_UNLOCK_CODE_MAX_LEN)
+		return CKR_PIN_LEN_RANGE;
+	for (CK_ULONG i = 0; i < len; i++)
+		if (!((code[i] >= 'A' && code[i] <= 'Z') || (code[i] >= '2' && code[i] <= '7')))
+			return CKR_PIN_INVALID;
+	return CKR_OK;
+}

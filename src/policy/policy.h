@@ -14,7 +14,9 @@
  *       src/soft/pin.c; card: the chip)
  *   P3  the SO unblocks -- the backend (soft: pin.c; card: RESET RETRY
  *       COUNTER with the PUK)
- *   P4  self-service unlock code -- the lifecycle layer, not built yet
+ *   P4  self-service unlock code -- its format and lifetime: here; the
+ *       token layer dates and checks it (tok.c), the soft token keeps it
+ *       (src/soft/unlock.c); cards: docs/lifecycle.md
  *   P5  a new passcode differs from the old -- the token layer
  *       (cid_policy_new_pin)
  *   P6  two certificates, two years -- issuance (today the demo and test CAs)
@@ -74,6 +76,13 @@ CK_RV cid_policy_new_pin(const CK_UTF8CHAR *old, CK_ULONG oldlen, const CK_UTF8C
 /* For a passcode being *presented* (C_Login): true when it can possibly be
  * right.  A passcode that fails this never costs a try (P1). */
 bool cid_policy_pin_plausible(const CK_UTF8CHAR *pin, CK_ULONG len);
+
+/* P4: an unlock code is 16 to 64 characters of A-Z and 2-7 (base32, what
+ * the administration tool hands out, dashes removed): CKR_PIN_LEN_RANGE or
+ * CKR_PIN_INVALID otherwise. */
+#define CID_POLICY_UNLOCK_CODE_MIN_LEN    16
+#define CID_POLICY_UNLOCK_CODE_MAX_LEN    64
+CK_RV cid_policy_unlock_code_format(const CK_UTF8CHAR *code, CK_ULONG len);
 
 /* P2 token flags from a tries-left counter: CKF_USER_PIN_COUNT_LOW,
  * _FINAL_TRY, _LOCKED (or the SO variants when so is true). */

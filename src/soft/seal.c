@@ -54,7 +54,7 @@ CK_RV soft_kek_derive(const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t *salt,
 static void wrap_aad(const char *serial, soft_role role, uint8_t aad[sizeof(wrap_tag) + 1 + SOFT_SERIAL_LEN])
 {
 	memcpy(aad, wrap_tag, sizeof(wrap_tag));
-	aad[sizeof(wrap_tag)] = role == SOFT_ROLE_SO ? 'S' : 'U';
+	aad[sizeof(wrap_tag)] = role == SOFT_ROLE_SO ? 'S' : role == SOFT_ROLE_UNLOCK ? 'C' : 'U';
 	memcpy(aad + sizeof(wrap_tag) + 1, serial, SOFT_SERIAL_LEN);
 }
 

@@ -48,6 +48,10 @@
 #define SOFT_META_SO_WRAP        "so_wrapped_key"
 #define SOFT_META_OBJECTS_GEN    "objects_generation"
 #define SOFT_META_GONE_FLOOR     "tombstones_from"
+#define SOFT_META_UNLOCK_SALT    "unlock_salt"
+#define SOFT_META_UNLOCK_WRAP    "unlock_wrapped_key"
+#define SOFT_META_UNLOCK_EXPIRES "unlock_expires"
+#define SOFT_META_UNLOCK_TRIES   "unlock_tries_left"
 #define SOFT_META_RECORD         "lifecycle_record"
 #define SOFT_META_RECORD_SIG     "lifecycle_signature"
 #define SOFT_META_AUDIT_SEQ      "audit_head_seq"
@@ -119,7 +123,9 @@ CK_RV soft_audit_append(sqlite3 *db, const char *serial, const char *event, cons
 
 /* ---- seal.c: key hierarchy and object protection ---- */
 
-typedef enum { SOFT_ROLE_USER, SOFT_ROLE_SO } soft_role;
+/* SOFT_ROLE_UNLOCK: the token key wrapped under a sponsor's unlock code
+ * (unlock.c). */
+typedef enum { SOFT_ROLE_USER, SOFT_ROLE_SO, SOFT_ROLE_UNLOCK } soft_role;
 
 CK_RV soft_kdf_params_load(sqlite3 *db, cid_kdf_params *prm);
 CK_RV soft_kek_derive(const CK_UTF8CHAR *pin, CK_ULONG len, const uint8_t *salt, size_t saltlen,
@@ -175,6 +181,11 @@ void soft_forget_key(soft_token *t);
 CK_RV soft_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
 CK_RV soft_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 CK_RV soft_audit_event(cid_token *tok, const char *event, const char *detail);
+
+/* ---- unlock.c: the sponsor's one-time unlock code (P4) ---- */
+CK_RV soft_set_unlock_code(cid_token *tok, const CK_UTF8CHAR *code, CK_ULONG len, int64_t expires);
+CK_RV soft_unlock(cid_token *tok, const CK_UTF8CHAR *code, CK_ULONG len, int64_t now, const CK_UTF8CHAR *pin,
+                  CK_ULONG plen);
 
 /* ---- objects.c ---- */
 

@@ -253,6 +253,19 @@ static CK_RV lazy_audit(cid_token *tok, const char *event, const char *detail)
 	IN_TURN(soft_audit_event(tok, event, detail));
 }
 
+static CK_RV lazy_set_unlock_code(cid_token *tok, const CK_UTF8CHAR *code, CK_ULONG len, int64_t expires)
+{
+	soft_token *t = (soft_token *)tok;
+	IN_TURN(soft_set_unlock_code(tok, code, len, expires));
+}
+
+static CK_RV lazy_unlock(cid_token *tok, const CK_UTF8CHAR *code, CK_ULONG len, int64_t now, const CK_UTF8CHAR *pin,
+                         CK_ULONG plen)
+{
+	soft_token *t = (soft_token *)tok;
+	WITH_DB(soft_unlock(tok, code, len, now, pin, plen));
+}
+
 static CK_RV soft_random(cid_token *tok, uint8_t *buf, size_t len)
 {
 	(void)tok;
@@ -288,6 +301,8 @@ static const struct cid_token_ops soft_token_ops = {
 	.get_record = lazy_get_record,
 	.put_record = lazy_put_record,
 	.audit = lazy_audit,
+	.set_unlock_code = lazy_set_unlock_code,
+	.unlock = lazy_unlock,
 	.rest = soft_rest,
 	.random = soft_random,
 	.release = soft_release,

@@ -121,3 +121,42 @@ CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8
 	}
 	return CKR_OK;
 }
+
+CK_RV cid_lifecycle_gate_unlock(cid_token *be, const cid_issuer *iss, int64_t now)
+{
+	char name[CID_TOKEN_NAME_LEN];
+	cid_token_status st;
+	cid_lifecycle r;
+	uint8_t *rec = NULL, *sig = NULL;
+	size_t rlen = 0, slen = 0;
+	CK_RV rv;
+
+	if ((rv = be->ops->status(be, &st)) != CKR_OK)
+		return rv;
+	cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
+	if (be->ops->get_record != NULL && (rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+		return rv;
+	if (rec == NULL) {
+		if (iss == NULL)
+			return CKR_OK;
+		CID_WARN("unlock code for token %s refused: it has no lifecycle record", name);
+		return CKR_FUNCTION_REJECTED;
+	}
+	rv = cid_lifecycle_decode(rec, rlen, &r);
+	if (rv == CKR_OK && iss != NULL)
+		rv = cid_issuer_verify(iss, rec, rlen, sig, slen);
+	free(rec);
+	free(sig);
+	if (rv != CKR_OK) {
+		CID_WARN("unlock code for token %s refused: its lifecycle record is damaged or not the issuer's", name);
+		return CKR_FUNCTION_REJECTED;
+	}
+	if (cid_lifecycle_login(&r, now).rv != CKR_OK || r.certs_end == 0 || now >= r.certs_end) {
+		CID_WARN("unlock code for token %s refused (P4): %s", name,
+		         r.cancelled ? "the token is cancelled"
+		         : r.access_end && now >= r.access_end ? "its access period has ended"
+		         : "its certificates have ended; the card needs repair in person (P9)");
+		return CKR_FUNCTION_REJECTED;
+	}
+	return CKR_OK;
+}

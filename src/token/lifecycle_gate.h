@@ -24,6 +24,12 @@ typedef struct cid_gate {
  * records are applied unverified, plain tokens pass). */
 CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_gate *out);
 
+/* P4: an unlock code is refused (issued or used) on a token whose record
+ * says it is cancelled, past its access end, or its certificates have
+ * ended (that needs repair, P9): CKR_FUNCTION_REJECTED, logged.  A token
+ * without a record passes unless an issuer is configured. */
+CK_RV cid_lifecycle_gate_unlock(cid_token *be, const cid_issuer *iss, int64_t now);
+
 /* Before a record is stored: CKR_OK when it decodes, names this token and
  * (with iss) carries the issuer's signature; CKR_ATTRIBUTE_VALUE_INVALID,
  * logged, otherwise. */

@@ -253,6 +253,52 @@ CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint
 	return note(t, t->be->ops->put_record(t->be, rec, rlen, sig, slen));
 }
 
+CK_RV cid_tok_issue_unlock_code(cid_tok *t, const CK_UTF8CHAR *code, CK_ULONG len)
+{
+	int64_t now = (int64_t)time(NULL);
+	CK_RV rv;
+
+	if (t->be->ops->set_unlock_code == NULL) {
+		CID_WARN("this token takes no unlock codes (P4): a card needs the RA service, docs/lifecycle.md");
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	}
+	if (t->who != CKU_SO) {
+		CID_WARN("refused: only the security officer issues an unlock code");
+		return CKR_USER_NOT_LOGGED_IN;
+	}
+	if ((rv = cid_policy_unlock_code_format(code, len)) != CKR_OK) {
+		CID_WARN("refused: an unlock code is %d to %d characters of A-Z and 2-7", CID_POLICY_UNLOCK_CODE_MIN_LEN,
+		         CID_POLICY_UNLOCK_CODE_MAX_LEN);
+		return rv;
+	}
+	if ((rv = note(t, cid_lifecycle_gate_unlock(t->be, layer_issuer, now))) != CKR_OK)
+		return rv;
+	return note(t, t->be->ops->set_unlock_code(t->be, code, len, now + CID_POLICY_UNLOCK_CODE_SECONDS));
+}
+
+CK_RV cid_tok_unlock(cid_tok *t, const CK_UTF8CHAR *code, CK_ULONG len, const CK_UTF8CHAR *pin, CK_ULONG plen)
+{
+	int64_t now = (int64_t)time(NULL);
+	CK_RV rv;
+
+	if (t->be->ops->unlock == NULL) {
+		CID_WARN("this token takes no unlock codes (P4)");
+		return CKR_FUNCTION_NOT_SUPPORTED;
+	}
+	if (t->who != CID_NO_USER)
+		return CKR_USER_ALREADY_LOGGED_IN;
+	/* Refused before the code is tried: these cost none of its tries. */
+	if ((rv = new_passcode(t, NULL, CID_PASSCODE_USER, NULL, 0, pin, plen)) != CKR_OK)
+		return rv;
+	if (cid_policy_unlock_code_format(code, len) != CKR_OK) {
+		CID_WARN("unlock refused: that is not an unlock code (no try spent)");
+		return CKR_PIN_INCORRECT;
+	}
+	if ((rv = note(t, cid_lifecycle_gate_unlock(t->be, layer_issuer, now))) != CKR_OK)
+		return rv;
+	return note(t, t->be->ops->unlock(t->be, code, len, now, pin, plen));
+}
+
 bool cid_tok_days_left(const cid_tok *t, int64_t *days, bool *alert)
 {
 	if (t->who != CKU_USER || !t->gate.has_record)

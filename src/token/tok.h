@@ -91,6 +91,14 @@ CK_RV cid_tok_get_record(cid_tok *t, uint8_t **rec, size_t *rlen, uint8_t **sig,
  * the issuer when one is configured (else CKR_ATTRIBUTE_VALUE_INVALID,
  * logged), replaces the token's record. */
 CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
+/* P4: with the SO logged in, lets code (see cid_policy_unlock_code_format)
+ * set a new user passcode once within 15 minutes; with nobody logged in,
+ * uses it.  Refused on a token that is cancelled, past its access end or
+ * whose certificates have ended (CKR_FUNCTION_REJECTED); unlock answers as
+ * backend.h says.  CKR_FUNCTION_NOT_SUPPORTED on tokens that take none
+ * (cards, for now). */
+CK_RV cid_tok_issue_unlock_code(cid_tok *t, const CK_UTF8CHAR *code, CK_ULONG len);
+CK_RV cid_tok_unlock(cid_tok *t, const CK_UTF8CHAR *code, CK_ULONG len, const CK_UTF8CHAR *pin, CK_ULONG plen);
 /* After a user login on a token with a record: the whole days left to its
  * certificates' end (P7) and whether the expiry alert was raised. */
 bool cid_tok_days_left(const cid_tok *t, int64_t *days, bool *alert);

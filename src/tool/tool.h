@@ -76,6 +76,8 @@ int cmd_status(tool_ctx *ctx, int argc, char **argv);
 int cmd_change_passcode(tool_ctx *ctx, int argc, char **argv);
 int cmd_unblock(tool_ctx *ctx, int argc, char **argv);
 int cmd_audit(tool_ctx *ctx, int argc, char **argv);
+int cmd_unlock_code(tool_ctx *ctx, int argc, char **argv);
+int cmd_unlock(tool_ctx *ctx, int argc, char **argv);
 
 /* tokendir.c: where the module keeps soft-token files. */
 char *tool_token_dir(void);

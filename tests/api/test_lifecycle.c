@@ -212,11 +212,64 @@ static void rules_at_login(void **state)
 	assert_int_equal(CKR_PIN_EXPIRED, user_login(x, &s));
 }
 
+static CK_CAREID_FUNCTION_LIST *vendor(th_env *env)
+{
+	CK_INTERFACE *i = NULL;
+
+	CK(env->f->C_GetInterface((CK_UTF8CHAR_PTR)CAREID_INTERFACE_NAME, NULL, &i, 0));
+	return i->pFunctionList;
+}
+
+static CK_RV issue_code(lx *x, const char *code)
+{
+	CK_SESSION_HANDLE s;
+	CK_RV rv;
+
+	CK(x->env->f->C_OpenSession(x->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s));
+	CK(x->env->f->C_Login(s, CKU_SO, PIN(TH_SO_PIN)));
+	rv = vendor(x->env)->C_CareidIssueUnlockCode(s, (CK_UTF8CHAR_PTR)code, strlen(code));
+	CK(x->env->f->C_CloseSession(s));
+	return rv;
+}
+
+/* P4: no unlock code for a token whose certificates have ended (repair,
+ * P9) or that is cancelled; one for a token in good standing, once. */
+static void unlock_codes_follow_the_record(void **state)
+{
+	lx *x = *state;
+	cid_lifecycle r = standard(x, (int64_t)time(NULL) - DAY);
+	CK_OBJECT_HANDLE h;
+	CK_SESSION_HANDLE s;
+	static const char code[] = "ABCDEFGHIJKLMNOP";
+
+	/* No record and an issuer: refused. */
+	assert_int_equal(CKR_FUNCTION_REJECTED, issue_code(x, code));
+	CK(write_record(x, &r, x->key, &h));
+	assert_int_equal(CKR_FUNCTION_REJECTED, issue_code(x, code));
+	r = standard(x, (int64_t)time(NULL) + 300 * DAY);
+	r.seq = 5;
+	CK(write_record(x, &r, x->key, &h));
+	assert_int_equal(CKR_PIN_INVALID, issue_code(x, "abcdefghijklmnop"));
+	assert_int_equal(CKR_PIN_LEN_RANGE, issue_code(x, "ABCDEFGH"));
+	CK(issue_code(x, code));
+	CK(x->env->f->C_OpenSession(x->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s));
+	CK(vendor(x->env)->C_CareidUnlock(s, (CK_UTF8CHAR_PTR)code, 16, (CK_UTF8CHAR_PTR) "135790", 6));
+	assert_int_equal(CKR_PIN_EXPIRED,
+	                 vendor(x->env)->C_CareidUnlock(s, (CK_UTF8CHAR_PTR)code, 16, (CK_UTF8CHAR_PTR) "246801", 6));
+	CK(x->env->f->C_Login(s, CKU_USER, PIN("135790")));
+	CK(x->env->f->C_CloseSession(s));
+	/* Cancelled: refused again. */
+	cid_lifecycle_cancelled(&r);
+	CK(write_record(x, &r, x->key, &h));
+	assert_int_equal(CKR_FUNCTION_REJECTED, issue_code(x, code));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(record_required_and_read, lsetup, lteardown),
 		cmocka_unit_test_setup_teardown(rules_at_login, lsetup, lteardown),
+		cmocka_unit_test_setup_teardown(unlock_codes_follow_the_record, lsetup, lteardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

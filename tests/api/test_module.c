@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness.h"
+#include "careid/careid.h"
 
 /* ---- counting mutex callbacks ------------------------------------------- */
 
@@ -301,19 +302,20 @@ static void test_function_list(void **state)
 static void test_interface_list(void **state)
 {
 	th_env *env = TH_ENV(state);
-	CK_INTERFACE list[4];
+	CK_INTERFACE list[5];
 	CK_ULONG n = 0;
 	static const CK_BYTE want[3][2] = { { 3, 1 }, { 3, 0 }, { 2, 40 } };
+	CK_CAREID_FUNCTION_LIST *vendor;
 
 	assert_int_equal(env->f->C_GetInterfaceList(list, NULL), CKR_ARGUMENTS_BAD);
 	CK(env->f->C_GetInterfaceList(NULL, &n));
-	assert_int_equal(n, 3);
-	n = 2;
+	assert_int_equal(n, 4);
+	n = 3;
 	assert_int_equal(env->f->C_GetInterfaceList(list, &n), CKR_BUFFER_TOO_SMALL);
-	assert_int_equal(n, 3);
-	n = 4;
+	assert_int_equal(n, 4);
+	n = 5;
 	CK(env->f->C_GetInterfaceList(list, &n));
-	assert_int_equal(n, 3);
+	assert_int_equal(n, 4);
 	for (int i = 0; i < 3; i++) {
 		CK_VERSION *v = list[i].pFunctionList;
 
@@ -328,6 +330,22 @@ static void test_interface_list(void **state)
 			assert_all_entries(list[i].pFunctionList, sizeof(CK_FUNCTION_LIST), 68);
 	}
 	assert_ptr_equal(list[2].pFunctionList, env->f2);
+	/* careid's own interface, last, every entry filled. */
+	assert_string_equal((char *)list[3].pInterfaceName, CAREID_INTERFACE_NAME);
+	vendor = list[3].pFunctionList;
+	assert_int_equal(vendor->version.major, 1);
+	assert_non_null(vendor->C_CareidIssueUnlockCode);
+	assert_non_null(vendor->C_CareidUnlock);
+	/* Before C_Initialize, as every entry point. */
+	assert_int_equal(CKR_CRYPTOKI_NOT_INITIALIZED,
+	                 vendor->C_CareidIssueUnlockCode(1, (CK_UTF8CHAR_PTR) "AAAAAAAAAAAAAAAA", 16));
+	assert_int_equal(CKR_CRYPTOKI_NOT_INITIALIZED, vendor->C_CareidUnlock(1, NULL, 0, NULL, 0));
+	CK(env->f->C_Initialize(NULL));
+	assert_int_equal(CKR_SESSION_HANDLE_INVALID,
+	                 vendor->C_CareidUnlock(12345, (CK_UTF8CHAR_PTR) "AAAAAAAAAAAAAAAA", 16,
+	                                        (CK_UTF8CHAR_PTR) "123456", 6));
+	assert_int_equal(CKR_ARGUMENTS_BAD, vendor->C_CareidIssueUnlockCode(12345, NULL, 16));
+	CK(env->f->C_Finalize(NULL));
 }
 
 static CK_VERSION *iface_version(CK_INTERFACE *i)

@@ -55,7 +55,7 @@ printf '%s\n' 246802 >"$IT_TMP/pin3"
 
 # ---- the command line ------------------------------------------------
 PATTERN='^Usage: careid-tool .*COMMAND' check_status "--help exits 0 with the usage" 0 ct --help
-for cmd in status change-passcode unblock audit; do
+for cmd in status change-passcode unblock audit unlock; do
 	PATTERN="^Usage: careid-tool .*$cmd" check_status "$cmd --help" 0 ct "$cmd" --help
 done
 PATTERN='^careid-tool 0\.1\.0$' check_status "--version" 0 ct --version
@@ -170,6 +170,51 @@ check_status "unblock with the SO passcode" 0 \
 	ct unblock --so-passcode-file "$IT_TMP/so-pin" --new-passcode-file "$IT_TMP/pin3"
 json_check "unblocked: active, 3 tries" "d['state'] == 'active' and d['user_tries_left'] == 3" ct --json status
 it_check "the passcode set by unblock logs in" tok --login --pin 246802 --list-objects
+
+# ---- P4: the sponsor's unlock code ---------------------------------------
+code_of() { # JSON of unlock-code issue -> a code file
+	python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])' >"$1"
+}
+for i in 1 2 3; do
+	ct change-passcode --passcode-file "$IT_TMP/wrong" --new-passcode-file "$IT_TMP/pin2" >/dev/null 2>&1
+done
+json_check "locked again for the unlock code" "d['state'] == 'locked'" ct --json status
+PATTERN='wrong SO passcode' check_status "unlock-code issue with a wrong SO passcode exits 3" 3 \
+	ct unlock-code issue --so-passcode-file "$IT_TMP/wrong"
+json_check "unlock-code issue --json: {code, expires}" \
+	"set(d) == {'code', 'expires'} and len(d['code']) == 19 and d['code'].count('-') == 3 and d['expires'].endswith('Z')" \
+	ct --json unlock-code issue --so-passcode-file "$IT_TMP/so-pin"
+ct --json unlock-code issue --so-passcode-file "$IT_TMP/so-pin" | code_of "$IT_TMP/code1"
+printf 'AAAA-BBBB-CCCC-DDDD\n' >"$IT_TMP/code-wrong"
+PATTERN='wrong unlock code' check_status "a wrong code exits 3" 3 \
+	ct unlock --code-file "$IT_TMP/code-wrong" --new-passcode-file "$IT_TMP/pin2"
+PATTERN='expired' check_status "the right code 16 minutes later is refused (exit 3)" 3 \
+	faketime -f '+16m' "$TOOL" --module "$CAREID_MODULE" unlock --code-file "$IT_TMP/code1" \
+	--new-passcode-file "$IT_TMP/pin2"
+PATTERN='expired' check_status "...and is gone afterwards" 3 \
+	ct unlock --code-file "$IT_TMP/code1" --new-passcode-file "$IT_TMP/pin2"
+ct --json unlock-code issue --so-passcode-file "$IT_TMP/so-pin" | code_of "$IT_TMP/code2"
+printf '12ab\n' >"$IT_TMP/bad-pin"
+PATTERN='P1' check_status "a malformed new passcode is refused (exit 1)" 1 \
+	ct unlock --code-file "$IT_TMP/code2" --new-passcode-file "$IT_TMP/bad-pin"
+tr 'A-Z' 'a-z' <"$IT_TMP/code2" >"$IT_TMP/code2-lower"
+check_status "the code 14 minutes later, typed in lower case, sets the passcode" 0 \
+	faketime -f '+14m' "$TOOL" --module "$CAREID_MODULE" unlock --code-file "$IT_TMP/code2-lower" \
+	--new-passcode-file "$IT_TMP/pin2"
+json_check "unlocked: active, 3 tries" "d['state'] == 'active' and d['user_tries_left'] == 3" ct --json status
+it_check "the passcode set with the code logs in" tok --login --pin 654321 --list-objects
+PATTERN='expired' check_status "a used code is refused (exit 3)" 3 \
+	ct unlock --code-file "$IT_TMP/code2" --new-passcode-file "$IT_TMP/pin3"
+ct --json unlock-code issue --so-passcode-file "$IT_TMP/so-pin" | code_of "$IT_TMP/code3"
+for i in 1 2; do
+	ct unlock --code-file "$IT_TMP/code-wrong" --new-passcode-file "$IT_TMP/pin3" >/dev/null 2>&1
+done
+PATTERN='last try' check_status "the third wrong code uses the code up (exit 3)" 3 \
+	ct unlock --code-file "$IT_TMP/code-wrong" --new-passcode-file "$IT_TMP/pin3"
+PATTERN='expired' check_status "...after which the right one is refused" 3 \
+	ct unlock --code-file "$IT_TMP/code3" --new-passcode-file "$IT_TMP/pin3"
+it_check "the passcode is unchanged" tok --login --pin 654321 --list-objects
+PATTERN='unlock-code-issued' check_status "the unlock events are audited" 0 ct audit show
 
 # ---- the audit trail -------------------------------------------------
 PATTERN='intact: [0-9]+ records' check_status "audit verify on the clean trail" 0 ct audit verify
