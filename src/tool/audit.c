@@ -293,6 +293,7 @@ static int verify(tool_ctx *ctx, trail *t)
 static void audit_help(void)
 {
 	printf("Usage: careid-tool [GLOBAL OPTIONS] audit show|verify|export [--json]\n"
+	       "       careid-tool [GLOBAL OPTIONS] audit duplicates [DIR...] [--json]\n"
 	       "The audit trail of a soft token (P14), read from its token file.\n"
 	       "  show    the records: seq, time (UTC), event, detail\n"
 	       "          (--json: a list of {seq, at, event, detail})\n"
@@ -300,6 +301,10 @@ static void audit_help(void)
 	       "          naming the first record edited, removed or reordered\n"
 	       "          (--json: {serial, records, intact, first_bad, reason})\n"
 	       "  export  the records as JSON with each record's chain hash\n"
+	       "  duplicates  the UUIDs (token labels) held by more than one token among\n"
+	       "          the module's tokens, the cards in the readers and the token\n"
+	       "          files in each DIR; exit 1 when there is one (P13)\n"
+	       "          (--json: a list of {uuid, tokens: [{serial, where}]})\n"
 	       "A card's audit trail is kept by the host; not built yet (exit 4).\n");
 }
 
@@ -325,8 +330,10 @@ int cmd_audit(tool_ctx *ctx, int argc, char **argv)
 		tool_usage_error("audit", "unknown or incomplete option '%s'", argv[optind - 1]);
 		return EXIT_USAGE;
 	}
+	if (optind < argc && strcmp(argv[optind], "duplicates") == 0)
+		return tool_audit_duplicates(ctx, argc - optind - 1, argv + optind + 1);
 	if (optind != argc - 1) {
-		tool_usage_error("audit", optind >= argc ? "audit needs show, verify or export"
+		tool_usage_error("audit", optind >= argc ? "audit needs show, verify, export or duplicates"
 		                                         : "unexpected argument '%s'", argv[argc - 1]);
 		return EXIT_USAGE;
 	}

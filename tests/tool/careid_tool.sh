@@ -252,4 +252,18 @@ it_check "swap records 2 and 3 with sqlite3" sqlite3 "$db" "
 PATTERN='record 2 .*altered' check_status "audit verify sees the reordered records (exit 1)" 1 ct audit verify
 cp "$IT_TMP/clean.token" "$db"
 
+# ---- P13: one card per person ------------------------------------------
+PATTERN='no UUID is on more than one' check_status "audit duplicates: none" 0 ct audit duplicates
+PATTERN='no UUID is on more than one' check_status "the module's own token directory is not counted twice" 0 \
+	ct audit duplicates "$IT_TMP/tokens"
+mkdir -p "$IT_TMP/elsewhere"
+cp "$db" "$IT_TMP/elsewhere/copied.token"
+PATTERN="UUID $LABEL is on 2 tokens" check_status "a copied token file is reported (exit 1)" 1 \
+	ct audit duplicates "$IT_TMP/elsewhere"
+json_check "audit duplicates --json: {uuid, tokens: [{serial, where}]}" \
+	"len(d) == 1 and d[0]['uuid'] == '$LABEL' and len(d[0]['tokens']) == 2 and any(t['where'].endswith('copied.token') for t in d[0]['tokens'])" \
+	bash -c '"$1" --module "$2" --json audit duplicates "$3"; [ $? -eq 1 ]' _ "$TOOL" "$CAREID_MODULE" "$IT_TMP/elsewhere"
+PATTERN='cannot read the directory' check_status "a missing directory exits 4" 4 \
+	ct audit duplicates "$IT_TMP/no-such-dir"
+
 it_summary
