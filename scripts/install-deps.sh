@@ -10,7 +10,7 @@ PACKAGES=(
 	opensc softhsm2 libnss3-tools gnutls-bin libengine-pkcs11-openssl
 	vsmartcard-vpcd ykcs11 valgrind ca-certificates git
 	firefox-esr python3 clang
-	libjansson-dev help2man faketime
+	libjansson-dev help2man faketime scdoc
 )
 
 missing_packages() {
