@@ -126,6 +126,9 @@ CK_RV card_ensure_data(card_token *t);
  * sent and such a card is "the card" (t->lock held). */
 const char *card_name(card_token *t, bool may_read, char *out);
 void card_forget_login(card_token *t);
+/* card_record.c: the lifecycle record (backend.h get_record, put_record). */
+CK_RV card_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
+CK_RV card_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 /* card_login.c */
 CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len);
 CK_RV card_logout(cid_token *tok);

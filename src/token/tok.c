@@ -244,7 +244,9 @@ CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint
 		CID_WARN("this token cannot keep a lifecycle record");
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	}
-	if (t->who != CKU_SO) {
+	/* The SO (a soft token's sponsor) or the backend's own credential (a
+	 * card's management key); the backend checks which it needs. */
+	if (t->who != CKU_SO && !t->credential) {
 		CID_WARN("refused: only the security officer writes the lifecycle record");
 		return CKR_USER_NOT_LOGGED_IN;
 	}
