@@ -109,7 +109,7 @@ build() {
 		meson setup "$BUILD_DIR" "$REPO"
 	fi
 	# The demo needs only the module and the virtual card.
-	ninja -C "$BUILD_DIR" src/careid-pkcs11.so src/vcard/careid-vcard
+	ninja -C "$BUILD_DIR" src/careid-pkcs11.so src/vcard/careid-vcard src/tool/careid-tool
 	[[ -f "$MODULE" ]] || { echo "module not built: $MODULE" >&2; return 1; }
 }
 
@@ -325,6 +325,28 @@ firefox_demo() {
 	fi
 }
 
+# careid-tool status: the holder's view of the token, and its JSON.
+tool_status() {
+	local tool="${CAREID_TOOL:-$BUILD_DIR/src/tool/careid-tool}"
+
+	if [[ ! -x "$tool" ]]; then
+		SKIPPED+=("careid-tool status (careid-tool not built: $tool)")
+		return 0
+	fi
+	"$tool" --module "$MODULE" --token "$UUID" status &&
+		"$tool" --module "$MODULE" --token "$UUID" --json status >"$WORK/status.json" &&
+		python3 - "$WORK/status.json" "$UUID" <<-'PY'
+			import json, sys
+			d = json.load(open(sys.argv[1]))
+			ok = d["uuid"] == sys.argv[2] and d["state"] == "active" and d["backend"] == "soft" \
+			     and d["user_tries_left"] == 3 and len(d["certificates"]) == 1 \
+			     and 729 <= d["certificates"][0]["days_left"] <= 731
+			print("status --json: uuid, state active, 3 tries, one certificate with about 730 days left:",
+			      "yes" if ok else "NO")
+			sys.exit(0 if ok else 1)
+		PY
+}
+
 verify_with_openssl() {
 	openssl x509 -in "$WORK/auth.pem" -noout -pubkey >"$WORK/cert-pub.pem" &&
 		openssl dgst -sha256 -verify "$WORK/cert-pub.pem" -signature "$WORK/data.sig" "$WORK/data.txt"
@@ -355,6 +377,7 @@ main() {
 	step "pkcs11-tool -O (after login)" list_objects
 	step "sign data on the token (SHA256-RSA-PKCS)" sign_on_token
 	step "openssl verifies the signature with the certificate's public key" verify_with_openssl
+	step "careid-tool status of the token" tool_status
 	card_demo
 	firefox_demo
 

@@ -101,6 +101,11 @@ CK_RV soft_objects_wipe(soft_token *t)
 
 	if (rv == CKR_OK)
 		rv = soft_db_exec(t->db, "DELETE FROM objects; DELETE FROM gone;");
+	/* A re-initialised token is a new card: no record, no waiting code. */
+	if (rv == CKR_OK)
+		rv = soft_db_exec(t->db, "DELETE FROM meta WHERE key IN ('" SOFT_META_RECORD "', '" SOFT_META_RECORD_SIG
+		                         "', '" SOFT_META_UNLOCK_SALT "', '" SOFT_META_UNLOCK_WRAP "', '"
+		                         SOFT_META_UNLOCK_EXPIRES "', '" SOFT_META_UNLOCK_TRIES "')");
 	if (rv == CKR_OK)
 		rv = soft_objects_touched(t, &g);
 	/* No tombstones: everyone else starts over. */

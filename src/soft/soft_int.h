@@ -199,7 +199,8 @@ CK_RV soft_destroy_object(cid_token *tok, uint64_t id);
  * changed, keeping this handle's view current when it was; *gen is the
  * generation of this change (may be NULL). */
 CK_RV soft_objects_touched(soft_token *t, int64_t *gen);
-/* Inside the caller's write transaction: destroys every object; other
+/* Inside the caller's write transaction: destroys every object, the
+ * lifecycle record and any unlock code (re-initialisation); other
  * processes then load the whole set again. */
 CK_RV soft_objects_wipe(soft_token *t);
 

@@ -39,6 +39,37 @@ static CK_RV refuse(cid_token *be, const char *name, CK_RV rv, const char *rule,
 	return rv;
 }
 
+/* The SO logs in to write the first record, to service a returned card
+ * and to unblock: only a cancelled token refuses the SO too (P10).  A
+ * forged "cancelled" would only lock out its forger, so no signature is
+ * needed for that. */
+CK_RV cid_lifecycle_gate_so(cid_token *be)
+{
+	char name[CID_TOKEN_NAME_LEN];
+	cid_token_status st;
+	cid_lifecycle r;
+	uint8_t *rec = NULL, *sig = NULL;
+	size_t rlen = 0, slen = 0;
+	bool cancelled;
+	CK_RV rv;
+
+	if (be->ops->get_record == NULL)
+		return CKR_OK;
+	if ((rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+		return rv;
+	cancelled = rec != NULL && cid_lifecycle_decode(rec, rlen, &r) == CKR_OK && r.cancelled;
+	free(rec);
+	free(sig);
+	if (!cancelled)
+		return CKR_OK;
+	if ((rv = be->ops->status(be, &st)) != CKR_OK)
+		return rv;
+	cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
+	CID_WARN("SO login to token %s refused by P10: the token is cancelled", name);
+	audit(be, "login-refused", "who=so rule=P10 the token is cancelled");
+	return CKR_PIN_LOCKED;
+}
+
 CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_gate *out)
 {
 	char name[CID_TOKEN_NAME_LEN], serial[sizeof(((cid_token_status *)0)->serial) + 1];

@@ -24,6 +24,11 @@ typedef struct cid_gate {
  * records are applied unverified, plain tokens pass). */
 CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_gate *out);
 
+/* The same for an SO login: only a cancelled token refuses it
+ * (CKR_PIN_LOCKED), so that the sponsor can write a first record, unblock
+ * and service a returned card. */
+CK_RV cid_lifecycle_gate_so(cid_token *be);
+
 /* P4: an unlock code is refused (issued or used) on a token whose record
  * says it is cancelled, past its access end, or its certificates have
  * ended (that needs repair, P9): CKR_FUNCTION_REJECTED, logged.  A token

@@ -199,8 +199,10 @@ CK_RV cid_tok_login(cid_tok *t, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULO
 		return rv;
 	/* The passcode was right (its try is back); the lifecycle rules
 	 * decide whether the login counts. */
-	if (who == CKU_USER) {
-		rv = note(t, cid_lifecycle_gate(t->be, layer_issuer, (int64_t)time(NULL), &t->gate));
+	if (who == CKU_USER || who == CKU_SO) {
+		rv = who == CKU_USER ? cid_lifecycle_gate(t->be, layer_issuer, (int64_t)time(NULL), &t->gate)
+		                     : cid_lifecycle_gate_so(t->be);
+		rv = note(t, rv);
 		if (rv != CKR_OK) {
 			(void)t->be->ops->logout(t->be);
 			return rv;

@@ -151,6 +151,22 @@ static CK_RV user_login(gx *g, const char *pin, int64_t *days, bool *alert)
 	return rv;
 }
 
+/* A login through the token layer that is kept no further (SO logins). */
+static CK_RV tok_login(gx *g, CK_USER_TYPE who, const char *pin)
+{
+	atomic_bool removed = false;
+	cid_tok *tok = NULL;
+	CK_RV rv;
+
+	assert_int_equal(CKR_OK, cid_tok_wrap(g->f->t, &removed, &tok));
+	rv = cid_tok_login(tok, who, (const CK_UTF8CHAR *)pin, strlen(pin));
+	if (rv == CKR_OK)
+		assert_int_equal(CKR_OK, cid_tok_logout(tok));
+	cid_tok_release(&tok);
+	g->f->t = open_again(g->f);
+	return rv;
+}
+
 static int64_t events(gx *g, const char *event)
 {
 	char sql[128];
@@ -252,6 +268,30 @@ static void cancelled(void **state)
 	put(g, &r, g->key, false);
 	assert_int_equal(CKR_PIN_LOCKED, user_login(g, USER_PIN, NULL, NULL));
 	assert_int_equal(1, events(g, "login-refused"));
+	/* The sponsor is refused too (P10). */
+	assert_int_equal(CKR_PIN_LOCKED, tok_login(g, CKU_SO, SO_PIN));
+	assert_int_equal(2, events(g, "login-refused"));
+}
+
+/* After the access end the sponsor still logs in (a returned card is
+ * serviced); re-initialising the token forgets its record. */
+static void sponsor_after_end(void **state)
+{
+	gx *g = *state;
+	time_t now = time(NULL);
+	cid_lifecycle r = record(g, CID_CARD_TEMPORARY, 1, (int64_t)now + 700 * DAY);
+	CK_UTF8CHAR label[32];
+	uint8_t *rec = NULL, *sig = NULL;
+	size_t rlen = 0, slen = 0;
+
+	r.access_end = (int64_t)now - 1;
+	put(g, &r, g->key, false);
+	assert_int_equal(CKR_PIN_EXPIRED, user_login(g, USER_PIN, NULL, NULL));
+	assert_int_equal(CKR_OK, tok_login(g, CKU_SO, SO_PIN));
+	label32(label, "reissued");
+	assert_int_equal(CKR_OK, g->f->t->ops->init_token(g->f->t, (const CK_UTF8CHAR *)SO_PIN, strlen(SO_PIN), label));
+	assert_int_equal(CKR_OK, g->f->t->ops->get_record(g->f->t, &rec, &rlen, &sig, &slen));
+	assert_null(rec);
 }
 
 int main(void)
@@ -262,6 +302,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(expiry_alert, gsetup, gteardown),
 		cmocka_unit_test_setup_teardown(access_ended, gsetup, gteardown),
 		cmocka_unit_test_setup_teardown(cancelled, gsetup, gteardown),
+		cmocka_unit_test_setup_teardown(sponsor_after_end, gsetup, gteardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
