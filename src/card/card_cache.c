@@ -56,6 +56,7 @@ static void destroy(card_data *d)
 {
 	for (size_t i = 0; i < CARD_NKEYS; i++)
 		card_key_clear(&d->keys[i]);
+	free(d->record);
 	free(d);
 }
 
@@ -89,6 +90,14 @@ CK_RV card_data_clone(const card_data *src, card_data **out)
 	d->have_version = src->have_version;
 	for (size_t i = 0; i < CARD_NKEYS && rv == CKR_OK; i++)
 		rv = card_key_copy(&d->keys[i], &src->keys[i]);
+	if (rv == CKR_OK && src->record != NULL) {
+		if ((d->record = malloc(src->record_len)) == NULL)
+			rv = CKR_HOST_MEMORY;
+		else {
+			memcpy(d->record, src->record, src->record_len);
+			d->record_len = src->record_len;
+		}
+	}
 	if (rv != CKR_OK) {
 		destroy(d);
 		return rv;

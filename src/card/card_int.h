@@ -43,6 +43,10 @@ typedef struct card_data {
 	uint8_t version[3];   /* GET VERSION, when the card offers it */
 	bool have_version;
 	card_key keys[CARD_NKEYS];
+	/* The lifecycle record object (card_record.c) as read with the rest,
+	 * NULL when the card has none: a login then costs no extra APDU. */
+	uint8_t *record;
+	size_t record_len;
 } card_data;
 
 /* ---- piv_model.c ---- */
@@ -126,7 +130,9 @@ CK_RV card_ensure_data(card_token *t);
  * sent and such a card is "the card" (t->lock held). */
 const char *card_name(card_token *t, bool may_read, char *out);
 void card_forget_login(card_token *t);
-/* card_record.c: the lifecycle record (backend.h get_record, put_record). */
+/* card_record.c: the lifecycle record (backend.h get_record, put_record);
+ * card_read_record fills d->record while the card's contents are read. */
+CK_RV card_read_record(card_token *t, card_data *d);
 CK_RV card_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
 CK_RV card_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 /* card_login.c */

@@ -2,8 +2,11 @@
  * own, in the vendor range PIV leaves to issuers (5F FF 10, as YubiKeys
  * and the virtual card allow): C1 the record, C2 the issuer's signature.
  * Reading it needs nothing; writing needs the management key, as
- * certificates do.  The record is read again at every call, so that a
- * record written by another program is the one obeyed. */
+ * certificates do.  It is read once with the rest of the card's contents
+ * (card_ensure_data) and kept with them, so a login costs no APDU more;
+ * a record written in this process replaces the kept one at once, one
+ * written by another program is seen once the card is read again (after
+ * it is reinserted or reset). */
 #include <stdlib.h>
 #include <string.h>
 
@@ -16,11 +19,21 @@
 #define CARD_RECORD_TAG 0x5FFF10
 #define CARD_RECORD_MAX 2048
 
+CK_RV card_read_record(card_token *t, card_data *d)
+{
+	CK_RV rv = cid_piv_get_data(t->io, CARD_RECORD_TAG, &d->record, &d->record_len);
+
+	if (rv == CKR_OBJECT_HANDLE_INVALID) {
+		d->record = NULL;
+		d->record_len = 0;
+		return CKR_OK; /* no record: a plain card */
+	}
+	return rv;
+}
+
 CK_RV card_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen)
 {
 	card_token *t = (card_token *)tok;
-	uint8_t *val = NULL;
-	size_t len = 0;
 	cid_tlv r, s;
 	CK_RV rv;
 
@@ -28,32 +41,30 @@ CK_RV card_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig
 	*rlen = *slen = 0;
 	if ((rv = card_begin(t, NULL)) != CKR_OK)
 		return rv;
-	rv = card_note(t, cid_piv_get_data(t->io, CARD_RECORD_TAG, &val, &len));
-	card_end(t);
-	if (rv == CKR_OBJECT_HANDLE_INVALID)
-		return CKR_OK; /* no record: a plain card */
-	if (rv != CKR_OK)
+	rv = card_ensure_data(t);
+	if (rv != CKR_OK || t->data->record == NULL) {
+		card_end(t);
 		return rv;
-	if (cid_tlv_find(val, len, 0xC1, &r) != CKR_OK || cid_tlv_find(val, len, 0xC2, &s) != CKR_OK ||
-	    r.len == 0 || s.len == 0) {
-		/* Reported as a record that does not decode: the token layer
+	}
+	if (cid_tlv_find(t->data->record, t->data->record_len, 0xC1, &r) != CKR_OK ||
+	    cid_tlv_find(t->data->record, t->data->record_len, 0xC2, &s) != CKR_OK || r.len == 0 || s.len == 0) {
+		/* Passed on as a record that does not decode: the token layer
 		 * refuses it with its reason. */
 		CID_WARN("the card's lifecycle record object is malformed");
-		r = (cid_tlv){ 0xC1, val, len };
+		r = (cid_tlv){ 0xC1, t->data->record, t->data->record_len };
 		s = (cid_tlv){ 0xC2, (const uint8_t *)"", 0 };
 	}
 	*rec = cid_memdup(r.val, r.len);
 	*sig = cid_memdup(s.val, s.len ? s.len : 1);
+	card_end(t);
 	if (*rec == NULL || *sig == NULL) {
 		free(*rec);
 		free(*sig);
 		*rec = *sig = NULL;
-		free(val);
 		return CKR_HOST_MEMORY;
 	}
 	*rlen = r.len;
 	*slen = s.len;
-	free(val);
 	return CKR_OK;
 }
 
@@ -61,6 +72,7 @@ CK_RV card_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uin
 {
 	card_token *t = (card_token *)tok;
 	uint8_t buf[2 * CARD_RECORD_MAX + 16];
+	card_data *d = NULL;
 	size_t off = 0;
 	CK_RV rv;
 
@@ -78,8 +90,24 @@ CK_RV card_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uin
 	if (!t->admin) {
 		CID_WARN("writing the card's lifecycle record needs the management key (CKU_CAREID_CARD_ADMIN)");
 		rv = CKR_USER_NOT_LOGGED_IN;
-	} else {
+	}
+	if (rv == CKR_OK)
+		rv = card_ensure_data(t);
+	if (rv == CKR_OK)
 		rv = card_note(t, cid_piv_put_data(t->io, CARD_RECORD_TAG, buf, off));
+	/* The kept contents follow what the card now holds. */
+	if (rv == CKR_OK && (rv = card_data_clone(t->data, &d)) == CKR_OK) {
+		free(d->record);
+		d->record_len = off;
+		if ((d->record = cid_memdup(buf, off)) == NULL) {
+			card_data_unref(&d);
+			rv = CKR_HOST_MEMORY;
+		} else {
+			if (d->ident[0] != '\0')
+				card_cache_put(d);
+			card_data_unref(&t->data);
+			t->data = d;
+		}
 	}
 	card_end(t);
 	return rv;

@@ -158,6 +158,8 @@ CK_RV card_ensure_data(card_token *t)
 	memcpy(d->ident, ident, sizeof(d->ident));
 	d->have_version = cid_piv_get_version(t->io, d->version) == CKR_OK;
 	rv = read_keys(t, d);
+	if (rv == CKR_OK)
+		rv = card_read_record(t, d);
 	if (rv != CKR_OK) {
 		card_data_unref(&d);
 		return card_note(t, rv);
