@@ -49,6 +49,30 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
+bool cid_config_org_ok(const char *org)
+{
+	size_t n = strlen(org);
+
+	if (n == 0 || n > CID_ISSUER_ORG_MAX || isspace((unsigned char)org[0]) ||
+	    isspace((unsigned char)org[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (iscntrl((unsigned char)org[i]) || org[i] == '#')
+			return false;
+	return true;
+}
+
+static int set_string(char **slot, const char *v)
+{
+	char *d = strdup(v);
+
+	if (d == NULL)
+		return -1;
+	free(*slot);
+	*slot = d;
+	return 0;
+}
+
 /* Returns 0, or -1 with the reason logged. */
 static int apply(cid_config *cfg, const char *file, unsigned line, const char *k, const char *v)
 {
@@ -84,6 +108,23 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 			return -1;
 		}
 		cfg->kdf_cost = (uint32_t)c;
+	} else if (strcmp(k, "issuer_cert") == 0) {
+		if (*v != '/' || set_string(&cfg->issuer_cert, v) != 0) {
+			CID_ERROR("%s:%u: issuer_cert must be an absolute path", file, line);
+			return -1;
+		}
+	} else if (strcmp(k, "issuer_key") == 0) {
+		/* The scheme is matched without case, as RFC 3986 has it. */
+		if ((*v != '/' && strncasecmp(v, "pkcs11:", 7) != 0) || set_string(&cfg->issuer_key, v) != 0) {
+			CID_ERROR("%s:%u: issuer_key must be an absolute path or a pkcs11: URI", file, line);
+			return -1;
+		}
+	} else if (strcmp(k, "issuer_org") == 0) {
+		if (!cid_config_org_ok(v) || set_string(&cfg->issuer_org, v) != 0) {
+			CID_ERROR("%s:%u: issuer_org must be 1 to %d bytes without control characters or '#'",
+			          file, line, CID_ISSUER_ORG_MAX);
+			return -1;
+		}
 	} else if (strcmp(k, "log_level") == 0) {
 		cid_log_set_level(v);
 	} else {
@@ -139,6 +180,9 @@ CK_RV cid_config_load(cid_config *cfg)
 	cfg->card_readers = true;
 	cfg->kdf_cost = CID_KDF_COST_DEFAULT;
 	cfg->token_dir = NULL;
+	cfg->issuer_cert = NULL;
+	cfg->issuer_key = NULL;
+	cfg->issuer_org = NULL;
 	if (file != NULL && *file != '\0') {
 		rv = read_file(cfg, file);
 		if (rv != CKR_OK) {
@@ -155,4 +199,10 @@ void cid_config_free(cid_config *cfg)
 {
 	free(cfg->token_dir);
 	cfg->token_dir = NULL;
+	free(cfg->issuer_cert);
+	cfg->issuer_cert = NULL;
+	free(cfg->issuer_key);
+	cfg->issuer_key = NULL;
+	free(cfg->issuer_org);
+	cfg->issuer_org = NULL;
 }

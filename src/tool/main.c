@@ -12,6 +12,7 @@ static const tool_command commands[] = {
 	{ "change-passcode", "change the holder's passcode (P5)", cmd_change_passcode },
 	{ "unblock", "sponsor: set a new passcode with the SO passcode, unblocking the token (P3)", cmd_unblock },
 	{ "audit", "show, verify or export a soft token's audit trail (P14)", cmd_audit },
+	{ "issuer", "init: make a demo issuer, the CA of the card certificates (P6, P13)", cmd_issuer },
 };
 
 void tool_error(const char *fmt, ...)

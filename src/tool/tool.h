@@ -75,6 +75,7 @@ int cmd_status(tool_ctx *ctx, int argc, char **argv);
 int cmd_change_passcode(tool_ctx *ctx, int argc, char **argv);
 int cmd_unblock(tool_ctx *ctx, int argc, char **argv);
 int cmd_audit(tool_ctx *ctx, int argc, char **argv);
+int cmd_issuer(tool_ctx *ctx, int argc, char **argv);
 
 /* tokendir.c: where the module keeps soft-token files. */
 char *tool_token_dir(void);
