@@ -630,6 +630,11 @@ tool_issuer_status tool_issuer_init(const char *dir, const char *org, int years,
 		made_dir = true;
 	else if (errno != EEXIST)
 		return fail(why, TOOL_ISSUER_IO, "cannot make the directory %s: %s", dir, strerror(errno));
+	/* Exactly 0700 whatever the umask, for a directory made here. */
+	if (made_dir && chmod(dir, 0700) != 0) {
+		st = fail(why, TOOL_ISSUER_IO, "cannot set the mode of %s: %s", dir, strerror(errno));
+		goto out;
+	}
 	if (stat(dir, &sb) != 0 || !S_ISDIR(sb.st_mode)) {
 		st = fail(why, TOOL_ISSUER_IO, "%s is not a directory", dir);
 		goto out;

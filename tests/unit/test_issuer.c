@@ -516,6 +516,15 @@ static void init_files(void **state)
 	assert_int_equal(0700, st.st_mode & 07777);
 	free(cp);
 	free(kp);
+	/* Nor does one that would leave the key unwritable: still exactly 0600. */
+	old = umask(0277);
+	snprintf(dir, sizeof(dir), "%s/tight-umask", root);
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_init(dir, "X", 3, time(NULL), &cp, &kp, &why));
+	umask(old);
+	assert_int_equal(0, stat(kp, &st));
+	assert_int_equal(0600, st.st_mode & 07777);
+	free(cp);
+	free(kp);
 }
 
 static void init_refusals(void **state)
