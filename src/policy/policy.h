@@ -17,10 +17,12 @@
  *   P4  self-service unlock code -- the lifecycle layer, not built yet
  *   P5  a new passcode differs from the old -- the token layer
  *       (cid_policy_new_pin)
- *   P6  two certificates, two years -- issuance (today the demo and test CAs)
+ *   P6  two certificates, two years -- issuance: careid-tool's issuing
+ *       library (src/tool/issuer.c)
  *   P7-P12 renewal window, self-renewals, repair, cancel, temporary and
  *       contractor cards -- the lifecycle layer, not built yet
- *   P13 the UUID, no name -- issuance; the token label shows the UUID
+ *   P13 the UUID, no name -- issuance (src/tool/issuer.c); the token label
+ *       shows the UUID
  *   P14 audit -- the backend's trail (soft: src/soft/audit.c)
  *   P15 removal ends the login -- the token layer notes the removal, the
  *       front ends the sessions (src/p11/slot.c)
