@@ -49,16 +49,27 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
-static int set_text(char **dst, const char *v)
+bool cid_config_org_ok(const char *org)
+{
+	size_t n = strlen(org);
+
+	if (n == 0 || n > CID_ISSUER_ORG_MAX || isspace((unsigned char)org[0]) ||
+	    isspace((unsigned char)org[n - 1]))
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (iscntrl((unsigned char)org[i]) || org[i] == '#')
+			return false;
+	return true;
+}
+
+static int set_string(char **slot, const char *v)
 {
 	char *d = strdup(v);
 
-	if (d == NULL) {
-		CID_ERROR("out of memory reading the configuration");
+	if (d == NULL)
 		return -1;
-	}
-	free(*dst);
-	*dst = d;
+	free(*slot);
+	*slot = d;
 	return 0;
 }
 
@@ -98,23 +109,22 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 		}
 		cfg->kdf_cost = (uint32_t)c;
 	} else if (strcmp(k, "issuer_cert") == 0) {
-		if (*v != '/') {
+		if (*v != '/' || set_string(&cfg->issuer_cert, v) != 0) {
 			CID_ERROR("%s:%u: issuer_cert must be an absolute path", file, line);
 			return -1;
 		}
-		return set_text(&cfg->issuer_cert, v);
 	} else if (strcmp(k, "issuer_key") == 0) {
-		if (*v != '/' && strncmp(v, "pkcs11:", 7) != 0) {
+		/* The scheme is matched without case, as RFC 3986 has it. */
+		if ((*v != '/' && strncasecmp(v, "pkcs11:", 7) != 0) || set_string(&cfg->issuer_key, v) != 0) {
 			CID_ERROR("%s:%u: issuer_key must be an absolute path or a pkcs11: URI", file, line);
 			return -1;
 		}
-		return set_text(&cfg->issuer_key, v);
 	} else if (strcmp(k, "issuer_org") == 0) {
-		if (*v == '\0') {
-			CID_ERROR("%s:%u: issuer_org must not be empty", file, line);
+		if (!cid_config_org_ok(v) || set_string(&cfg->issuer_org, v) != 0) {
+			CID_ERROR("%s:%u: issuer_org must be 1 to %d bytes without control characters or '#'",
+			          file, line, CID_ISSUER_ORG_MAX);
 			return -1;
 		}
-		return set_text(&cfg->issuer_org, v);
 	} else if (strcmp(k, "log_level") == 0) {
 		cid_log_set_level(v);
 	} else {
@@ -170,7 +180,9 @@ CK_RV cid_config_load(cid_config *cfg)
 	cfg->card_readers = true;
 	cfg->kdf_cost = CID_KDF_COST_DEFAULT;
 	cfg->token_dir = NULL;
-	cfg->issuer_cert = cfg->issuer_key = cfg->issuer_org = NULL;
+	cfg->issuer_cert = NULL;
+	cfg->issuer_key = NULL;
+	cfg->issuer_org = NULL;
 	if (file != NULL && *file != '\0') {
 		rv = read_file(cfg, file);
 		if (rv != CKR_OK) {
@@ -188,7 +200,9 @@ void cid_config_free(cid_config *cfg)
 	free(cfg->token_dir);
 	cfg->token_dir = NULL;
 	free(cfg->issuer_cert);
+	cfg->issuer_cert = NULL;
 	free(cfg->issuer_key);
+	cfg->issuer_key = NULL;
 	free(cfg->issuer_org);
-	cfg->issuer_cert = cfg->issuer_key = cfg->issuer_org = NULL;
+	cfg->issuer_org = NULL;
 }

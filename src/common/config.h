@@ -12,12 +12,14 @@
  *   kdf_cost    log2 of the scrypt cost for NEW tokens, 10..22 (default 15);
  *               existing tokens keep the cost they were made with
  *   log_level   as CAREID_LOG (the environment wins when both are set)
- *   issuer_cert PEM certificate of the issuer whose signature lifecycle
- *               records must carry (absolute path; docs/lifecycle.md)
- *   issuer_key  the issuer's private key: a PEM file or a pkcs11: URI
- *               (the administration tool signs with it; the module never
- *               reads it)
- *   issuer_org  the organisation named in the certificates it issues
+ *   issuer_cert the registration authority's CA certificate (PEM), an
+ *               absolute path
+ *   issuer_key  its private key: an absolute path to a PEM file, or a
+ *               pkcs11: URI (RFC 7512) naming a key on any PKCS#11 token
+ *   issuer_org  the organisation, the O of every card certificate's
+ *               subject: 1..CID_ISSUER_ORG_MAX bytes, no control character
+ *   (careid-tool issuer init prints the three issuer_* lines; the module
+ *   reads them but issues nothing itself.)
  * Unknown keys are logged and ignored, so that an older module can read a
  * newer file. */
 #ifndef CAREID_COMMON_CONFIG_H
@@ -41,6 +43,15 @@ typedef struct cid_config {
 #define CID_KDF_COST_DEFAULT 15
 #define CID_KDF_COST_MIN     10
 #define CID_KDF_COST_MAX     22
+
+/* The issuer's own CN is "<org> Care Identity issuer", and X.509 bounds a
+ * CN at 64 characters (RFC 5280, ub-common-name): 64 - 21. */
+#define CID_ISSUER_ORG_MAX   43
+
+/* True when org can be issuer_org: 1..CID_ISSUER_ORG_MAX bytes, no control
+ * character, no '#' (the comment mark of this file), no blank at either end
+ * (the reader trims them away). */
+bool cid_config_org_ok(const char *org);
 
 /* CKR_OK with defaults when no file is named; CKR_GENERAL_ERROR with a log
  * line naming the file and line when the named file is unreadable or

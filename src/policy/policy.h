@@ -19,7 +19,8 @@
  *       (src/soft/unlock.c); cards: docs/lifecycle.md
  *   P5  a new passcode differs from the old -- the token layer
  *       (cid_policy_new_pin)
- *   P6  two certificates, two years -- issuance (today the demo and test CAs)
+ *   P6  two certificates, two years -- issuance: careid-tool's issuing
+ *       library (src/tool/issuer.c)
  *   P7-P12 renewal window, self-renewals, repair, cancel, temporary and
  *       contractor cards -- the decisions: src/policy/lifecycle.c, over the
  *       token's lifecycle record; where they are applied: the token layer

@@ -14,6 +14,7 @@ static const tool_command commands[] = {
 	{ "unlock-code", "sponsor: issue a one-time unlock code for the holder (P4)", cmd_unlock_code },
 	{ "unlock", "holder: set a new passcode with the sponsor's unlock code (P4)", cmd_unlock },
 	{ "audit", "show, verify or export a soft token's audit trail (P14)", cmd_audit },
+	{ "issuer", "init: make a demo issuer, the CA of the card certificates (P6, P13)", cmd_issuer },
 };
 
 void tool_error(const char *fmt, ...)

@@ -80,6 +80,7 @@ int cmd_unlock_code(tool_ctx *ctx, int argc, char **argv);
 /* duplicates.c: audit duplicates (P13). */
 int tool_audit_duplicates(tool_ctx *ctx, int ndirs, char **dirs);
 int cmd_unlock(tool_ctx *ctx, int argc, char **argv);
+int cmd_issuer(tool_ctx *ctx, int argc, char **argv);
 
 /* tokendir.c: where the module keeps soft-token files. */
 char *tool_token_dir(void);

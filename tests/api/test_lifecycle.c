@@ -198,18 +198,22 @@ static void rules_at_login(void **state)
 	CK(write_record(x, &r, x->key, &h));
 	CK(user_login(x, &s));
 	CK(x->env->f->C_CloseSession(s));
-	/* Cancelled: the same object, a new record, every login refused. */
+	/* A contractor whose end has passed: the same object, a new record. */
+	cid_lifecycle c = r;
+	c.kind = CID_CARD_CONTRACTOR;
+	c.access_end = (int64_t)time(NULL) - 1;
+	c.seq = 9;
+	CK(write_record(x, &c, x->key, &h2));
+	assert_int_equal(h, h2);
+	assert_int_equal(CKR_PIN_EXPIRED, user_login(x, &s));
+	/* Cancelled: every login refused, the SO's too, so that no later
+	 * record can lift it (a new card is C_InitToken). */
 	cid_lifecycle_cancelled(&r);
 	CK(write_record(x, &r, x->key, &h2));
-	assert_int_equal(h, h2);
 	assert_int_equal(CKR_PIN_LOCKED, user_login(x, &s));
-	/* A contractor whose end has passed. */
-	r = standard(x, (int64_t)time(NULL) + 700 * DAY);
-	r.kind = CID_CARD_CONTRACTOR;
-	r.access_end = (int64_t)time(NULL) - 1;
-	r.seq = 9;
-	CK(write_record(x, &r, x->key, &h2));
-	assert_int_equal(CKR_PIN_EXPIRED, user_login(x, &s));
+	CK(x->env->f->C_OpenSession(x->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s));
+	assert_int_equal(CKR_PIN_LOCKED, x->env->f->C_Login(s, CKU_SO, PIN(TH_SO_PIN)));
+	CK(x->env->f->C_CloseSession(s));
 }
 
 static CK_CAREID_FUNCTION_LIST *vendor(th_env *env)
@@ -258,8 +262,10 @@ static void unlock_codes_follow_the_record(void **state)
 	                 vendor(x->env)->C_CareidUnlock(s, (CK_UTF8CHAR_PTR)code, 16, (CK_UTF8CHAR_PTR) "246801", 6));
 	CK(x->env->f->C_Login(s, CKU_USER, PIN("135790")));
 	CK(x->env->f->C_CloseSession(s));
-	/* Cancelled: refused again. */
-	cid_lifecycle_cancelled(&r);
+	/* Past its access end: refused again. */
+	r.kind = CID_CARD_CONTRACTOR;
+	r.access_end = (int64_t)time(NULL) - 1;
+	r.seq = 6;
 	CK(write_record(x, &r, x->key, &h));
 	assert_int_equal(CKR_FUNCTION_REJECTED, issue_code(x, code));
 }

@@ -2,7 +2,8 @@
 # careid-tool on a soft token made with pkcs11-tool: the command line
 # (help, version, usage errors), status and its JSON (days left by the
 # host's clock, moved with faketime), change-passcode, unblock after a
-# lockout, and audit verify against an edited and a cut trail.
+# lockout, audit verify against an edited and a cut trail, and issuer init
+# (the files, their modes, the certificate, the configuration lines).
 #
 # CAREID_TOOL is the program under test (meson sets it); CAREID_MODULE the
 # module it loads.
@@ -55,7 +56,7 @@ printf '%s\n' 246802 >"$IT_TMP/pin3"
 
 # ---- the command line ------------------------------------------------
 PATTERN='^Usage: careid-tool .*COMMAND' check_status "--help exits 0 with the usage" 0 ct --help
-for cmd in status change-passcode unblock audit unlock; do
+for cmd in status change-passcode unblock audit unlock issuer; do
 	PATTERN="^Usage: careid-tool .*$cmd" check_status "$cmd --help" 0 ct "$cmd" --help
 done
 PATTERN='^careid-tool 0\.1\.0$' check_status "--version" 0 ct --version
@@ -265,5 +266,100 @@ json_check "audit duplicates --json: {uuid, tokens: [{serial, where}]}" \
 	bash -c '"$1" --module "$2" --json audit duplicates "$3"; [ $? -eq 1 ]' _ "$TOOL" "$CAREID_MODULE" "$IT_TMP/elsewhere"
 PATTERN='cannot read the directory' check_status "a missing directory exits 4" 4 \
 	ct audit duplicates "$IT_TMP/no-such-dir"
+# ---- issuer init -----------------------------------------------------
+ISS=$IT_TMP/issuer
+mkdir "$ISS"
+check_status "issuer init" 0 ct issuer init --dir "$ISS/ra" --org "Example Care Trust"
+cp "$IT_LOG" "$IT_TMP/issuer.lines"
+it_check "issuer init prints exactly the three configuration lines" bash -c '
+	printf "issuer_cert = %s\nissuer_key = %s\nissuer_org = %s\n" "$2/ra/issuer.pem" "$2/ra/issuer.key" \
+		"Example Care Trust" | diff -u - "$1"' _ "$IT_TMP/issuer.lines" "$ISS"
+it_check "issuer directory 0700, issuer.key 0600" bash -c '
+	[[ $(stat -c %a "$1/ra") == 700 && $(stat -c %a "$1/ra/issuer.key") == 600 ]]' _ "$ISS"
+it_check "issuer.key is a P-256 key, the key of issuer.pem" bash -c '
+	openssl pkey -in "$1/issuer.key" -noout -text 2>&1 | grep -q "NIST CURVE: P-256" &&
+	[[ $(openssl pkey -in "$1/issuer.key" -pubout) == $(openssl x509 -in "$1/issuer.pem" -noout -pubkey) ]]
+	' _ "$ISS/ra"
+openssl x509 -in "$ISS/ra/issuer.pem" -noout -text >"$IT_TMP/issuer.txt" 2>&1
+# issuer_text NAME PATTERN: a line of `openssl x509 -text` of issuer.pem (grep -A1 joined).
+issuer_text() {
+	if grep -A1 -E "$2" "$IT_TMP/issuer.txt" | tr -s ' \n' ' ' | grep -Eq -- "${3:-.}"; then
+		it_pass "$1"
+	else
+		it_fail "$1 (/$2/ then /${3:-.}/)" "$IT_TMP/issuer.txt"
+	fi
+}
+issuer_text "issuer.pem: subject O, OU=registration authority, CN" \
+	'Subject: O = Example Care Trust, OU = registration authority, CN = Example Care Trust Care Identity issuer$'
+issuer_text "issuer.pem: self-signed" \
+	'Issuer: O = Example Care Trust, OU = registration authority, CN = Example Care Trust Care Identity issuer$'
+issuer_text "issuer.pem: basicConstraints CA:TRUE, critical" 'Basic Constraints: critical' 'CA:TRUE'
+issuer_text "issuer.pem: keyUsage keyCertSign and cRLSign, critical" 'Key Usage: critical' \
+	'critical Certificate Sign, CRL Sign $'
+issuer_text "issuer.pem: a subject key identifier" 'Subject Key Identifier' '([0-9A-F]{2}:){19}[0-9A-F]{2}'
+issuer_text "issuer.pem: ECDSA with SHA-256" 'Signature Algorithm: ecdsa-with-SHA256'
+it_check "issuer.pem: valid 20 years by default, from now" bash -c '
+	nb=$(openssl x509 -in "$1" -noout -startdate | cut -d= -f2)
+	na=$(openssl x509 -in "$1" -noout -enddate | cut -d= -f2)
+	s=$(date -u -d "$nb" +%s); e=$(date -u -d "$na" +%s); now=$(date -u +%s)
+	echo "$nb -> $na"
+	(( now - s >= 0 && now - s < 300 )) &&
+	[[ $(date -u -d "$na" +%Y) == $(( $(date -u -d "$nb" +%Y) + 20 )) &&
+	   $(date -u -d "$na" +%m-%dT%T) == $(date -u -d "$nb" +%m-%dT%T) ]]' _ "$ISS/ra/issuer.pem"
+it_check "openssl verifies issuer.pem against itself" \
+	openssl verify -CAfile "$ISS/ra/issuer.pem" "$ISS/ra/issuer.pem"
+sha256sum "$ISS/ra/issuer.key" "$ISS/ra/issuer.pem" >"$IT_TMP/issuer.sums"
+PATTERN='already holds an issuer.*never overwritten' check_status "a second issuer init in the same --dir exits 4" 4 \
+	ct issuer init --dir "$ISS/ra" --org "Another Org"
+it_check "the existing issuer is left as it was" sha256sum -c --quiet "$IT_TMP/issuer.sums"
+rm "$ISS/ra/issuer.pem"
+PATTERN='never overwritten' check_status "issuer init with only issuer.key left exits 4" 4 \
+	ct issuer init --dir "$ISS/ra" --org "Another Org"
+json_check "issuer init --json: the three keys, absolute paths" \
+	"set(d) == {'issuer_cert','issuer_key','issuer_org'} and d['issuer_cert'] == '$ISS/j/issuer.pem' and d['issuer_key'] == '$ISS/j/issuer.key' and d['issuer_org'] == 'J'" \
+	ct --json issuer init --dir "$ISS/j" --org J --years 3
+it_check "issuer init --years 5 from a relative --dir: absolute paths, 5 years" bash -c '
+	cd "$1" && "$2" issuer init --dir rel --org "Five" --years 5 >out && grep -qx "issuer_cert = $1/rel/issuer.pem" out &&
+	na=$(openssl x509 -in rel/issuer.pem -noout -enddate | cut -d= -f2) &&
+	[[ $(date -u -d "$na" +%Y) == $(( $(date -u +%Y) + 5 )) ]]' _ "$ISS" "$TOOL"
+for bad in "--org X" "--dir $ISS/u" "" "--dir $ISS/u --org X extra"; do
+	# shellcheck disable=SC2086
+	PATTERN='Try .careid-tool issuer --help' check_status "issuer init ${bad:-(no options)} exits 2" 2 \
+		ct issuer init $bad
+done
+PATTERN='issuer needs a command' check_status "issuer without init exits 2" 2 ct issuer --dir "$ISS/u" --org X
+PATTERN="unknown issuer command 'issue'" check_status "issuer issue (not a command yet) exits 2" 2 \
+	ct issuer issue --dir "$ISS/u" --org X
+for years in 2 101 abc 10x; do
+	PATTERN='--years must be a whole number from 3 to 100' check_status "issuer init --years $years exits 2" 2 \
+		ct issuer init --dir "$ISS/u" --org X --years "$years"
+done
+for org in "" "A#B" " lead" "$(printf 'x%.0s' $(seq 44))"; do
+	PATTERN='organisation must be 1 to 43 bytes' check_status "issuer init --org '$org' exits 2" 2 \
+		ct issuer init --dir "$ISS/u" --org "$org"
+done
+it_check "no directory is left by refused requests" test ! -e "$ISS/u"
+PATTERN='cannot be written in the configuration file' check_status "a --dir with '#' exits 2" 2 \
+	ct issuer init --dir "$ISS/a#b" --org X
+PATTERN='cannot make the directory' check_status "a --dir under a missing parent exits 4" 4 \
+	ct issuer init --dir "$ISS/missing/ra" --org X
+# The printed lines, added to the configuration, are read without complaint
+# by the module (C_Initialize) and by the tool.
+# (The first issuer lost its certificate above: the module loads
+# issuer_cert at C_Initialize, so the lines of the second one are used.)
+{ cat "$IT_TMP/careid.conf"; printf 'issuer_cert = %s\nissuer_key = %s\nissuer_org = J\n' \
+	"$ISS/j/issuer.pem" "$ISS/j/issuer.key"; } >"$IT_TMP/issuer.conf"
+it_check "the module and the tool read the issuer lines without a warning" bash -c '
+	CAREID_CONF=$1 CAREID_LOG=info "$2" --module "$3" status >"$4" 2>&1; rc=$?
+	cat "$4"; [[ $rc -eq 0 ]] && ! grep -q "unknown key" "$4" && grep -q "uuid:" "$4"
+	' _ "$IT_TMP/issuer.conf" "$TOOL" "$CAREID_MODULE" "$IT_TMP/issuer.status"
+it_check "the same file with a misspelt issuer key draws the warning (the check can fail)" bash -c '
+	sed "s/^issuer_org/issuer_orgs/" "$1" >"$1.bad"
+	CAREID_CONF=$1.bad CAREID_LOG=info "$2" --module "$3" status 2>&1 | grep -q "unknown key .issuer_orgs."
+	' _ "$IT_TMP/issuer.conf" "$TOOL" "$CAREID_MODULE"
+printf 'issuer_key = relative.key\n' >>"$IT_TMP/issuer.conf"
+PATTERN='issuer_key must be an absolute path or a pkcs11: URI' check_status \
+	"a relative issuer_key in the configuration is refused by the module" 4 \
+	env CAREID_CONF="$IT_TMP/issuer.conf" "$TOOL" --module "$CAREID_MODULE" status
 
 it_summary

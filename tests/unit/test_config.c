@@ -75,11 +75,67 @@ static void reads_values(void **state)
 	cid_config_free(&c);
 }
 
+static void reads_issuer(void **state)
+{
+	cid_config c;
+
+	(void)state;
+	write_conf("issuer_cert = /etc/careid/issuer.pem\nissuer_key = /etc/careid/issuer.key\n"
+	           "issuer_org = St Mary's Hospital = NHS  # O of every card\n");
+	assert_int_equal(CKR_OK, cid_config_load(&c));
+	assert_string_equal("/etc/careid/issuer.pem", c.issuer_cert);
+	assert_string_equal("/etc/careid/issuer.key", c.issuer_key);
+	assert_string_equal("St Mary's Hospital = NHS", c.issuer_org);
+	cid_config_free(&c);
+	assert_null(c.issuer_cert);
+	assert_null(c.issuer_org);
+
+	/* A key on any PKCS#11 token; the last of two lines wins. */
+	write_conf("issuer_key = /old.key\nissuer_key = PKCS11:token=ra;object=issuer;type=private\n");
+	assert_int_equal(CKR_OK, cid_config_load(&c));
+	assert_string_equal("PKCS11:token=ra;object=issuer;type=private", c.issuer_key);
+	assert_null(c.issuer_cert);
+	assert_null(c.issuer_org);
+	cid_config_free(&c);
+
+	unsetenv("CAREID_CONF");
+	assert_int_equal(CKR_OK, cid_config_load(&c));
+	assert_null(c.issuer_cert);
+	assert_null(c.issuer_key);
+	assert_null(c.issuer_org);
+	cid_config_free(&c);
+}
+
+static void org_rule(void **state)
+{
+	char longest[CID_ISSUER_ORG_MAX + 2];
+
+	(void)state;
+	memset(longest, 'a', sizeof(longest));
+	longest[CID_ISSUER_ORG_MAX] = '\0';
+	assert_true(cid_config_org_ok(longest));
+	assert_true(cid_config_org_ok("X"));
+	assert_true(cid_config_org_ok("H\xc3\xb4pital Saint-Lou"));
+	longest[CID_ISSUER_ORG_MAX] = 'a';
+	longest[CID_ISSUER_ORG_MAX + 1] = '\0';
+	assert_false(cid_config_org_ok(longest));
+	assert_false(cid_config_org_ok(""));
+	assert_false(cid_config_org_ok(" lead"));
+	assert_false(cid_config_org_ok("trail "));
+	assert_false(cid_config_org_ok("a#b"));
+	assert_false(cid_config_org_ok("tab\there"));
+	assert_false(cid_config_org_ok("del\x7f"));
+}
+
 static void refuses_bad_files(void **state)
 {
 	static const char *const bad[] = {
 		"kdf_cost = 9\n", "kdf_cost = 23\n", "kdf_cost = 1x\n",
 		"token_dir = relative/path\n", "soft_tokens = maybe\n", "no equals sign\n",
+		"issuer_cert = issuer.pem\n", "issuer_cert =\n", "issuer_key = issuer.key\n",
+		"issuer_key = https://ra.example/key\n", "issuer_key =\n", "issuer_org =\n",
+		"issuer_org = 01234567890123456789012345678901234567890123\n",
+		"token_dir = /t\nissuer_org = a\x01" "b\n",
 	};
 	cid_config c;
 
@@ -88,7 +144,16 @@ static void refuses_bad_files(void **state)
 		write_conf(bad[i]);
 		assert_int_equal(CKR_GENERAL_ERROR, cid_config_load(&c));
 		assert_null(c.token_dir);
+		assert_null(c.issuer_cert);
+		assert_null(c.issuer_key);
+		assert_null(c.issuer_org);
 	}
+	/* A good key before a bad one is not left behind. */
+	write_conf("issuer_cert = /a.pem\nissuer_key = /a.key\nissuer_org = a\nkdf_cost = 99\n");
+	assert_int_equal(CKR_GENERAL_ERROR, cid_config_load(&c));
+	assert_null(c.issuer_cert);
+	assert_null(c.issuer_key);
+	assert_null(c.issuer_org);
 	setenv("CAREID_CONF", "/nonexistent/careid.conf", 1);
 	assert_int_equal(CKR_GENERAL_ERROR, cid_config_load(&c));
 }
@@ -98,6 +163,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_without_file),
 		cmocka_unit_test_setup_teardown(reads_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(reads_issuer, setup, teardown),
+		cmocka_unit_test(org_rule),
 		cmocka_unit_test_setup_teardown(refuses_bad_files, setup, teardown),
 	};
 	setenv("CAREID_LOG", "none", 1);
