@@ -687,3 +687,33 @@ out:
 	free(cp);
 	return st;
 }
+
+/* ---- lifecycle records ----------------------------------------------- */
+
+tool_issuer_status tool_issuer_sign(const tool_issuer *iss, const uint8_t *data, size_t len, uint8_t **sig,
+                                    size_t *siglen)
+{
+	EVP_MD_CTX *m;
+	size_t n = 0;
+	bool ok;
+
+	*sig = NULL;
+	*siglen = 0;
+	/* SHA-256 with the issuer's key, as the module checks it
+	 * (src/crypto/issuer.c); an EdDSA issuer cannot sign records. */
+	if (digest_for(iss->key) == NULL)
+		return TOOL_ISSUER_BAD_ISSUER;
+	if ((m = EVP_MD_CTX_new()) == NULL)
+		return TOOL_ISSUER_CRYPTO;
+	ok = EVP_DigestSignInit_ex(m, NULL, "SHA256", libctx(), NULL, iss->key, NULL) == 1 &&
+	     EVP_DigestSign(m, NULL, &n, data, len) == 1 && (*sig = malloc(n)) != NULL &&
+	     EVP_DigestSign(m, *sig, &n, data, len) == 1;
+	EVP_MD_CTX_free(m);
+	if (!ok) {
+		free(*sig);
+		*sig = NULL;
+		return TOOL_ISSUER_CRYPTO;
+	}
+	*siglen = n;
+	return TOOL_ISSUER_OK;
+}

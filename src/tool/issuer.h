@@ -112,6 +112,12 @@ void tool_issued_free(tool_issued *c);
 tool_issuer_status tool_issuer_init(const char *dir, const char *org, int years, time_t now, char **cert_path,
                                     char **key_path, tool_issuer_why *why);
 
+/* The issuer's signature over a lifecycle record's bytes (SHA-256 with its
+ * key, as the module checks it; docs/lifecycle.md).  *sig is the caller's
+ * (free). */
+tool_issuer_status tool_issuer_sign(const tool_issuer *iss, const uint8_t *data, size_t len, uint8_t **sig,
+                                    size_t *siglen);
+
 /* The command line's exit status for st (docs/careid-tool.md): 1 for the
  * Care Identity refusals (P13 UUID, P6 past the issuer), 2 for a bad
  * command-line value, 4 for the rest. */

@@ -11,6 +11,8 @@ static const tool_command commands[] = {
 	{ "status", "show the token: holder, backend, state, tries left, certificates", cmd_status },
 	{ "change-passcode", "change the holder's passcode (P5)", cmd_change_passcode },
 	{ "unblock", "sponsor: set a new passcode with the SO passcode, unblocking the token (P3)", cmd_unblock },
+	{ "issue", "sponsor, in person: issue a soft token with two certificates and its record (P6, P11-P13)",
+	  cmd_issue },
 	{ "unlock-code", "sponsor: issue a one-time unlock code for the holder (P4)", cmd_unlock_code },
 	{ "unlock", "holder: set a new passcode with the sponsor's unlock code (P4)", cmd_unlock },
 	{ "audit", "show, verify or export a soft token's audit trail (P14)", cmd_audit },

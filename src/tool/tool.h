@@ -81,6 +81,7 @@ int cmd_unlock_code(tool_ctx *ctx, int argc, char **argv);
 int tool_audit_duplicates(tool_ctx *ctx, int ndirs, char **dirs);
 int cmd_unlock(tool_ctx *ctx, int argc, char **argv);
 int cmd_issuer(tool_ctx *ctx, int argc, char **argv);
+int cmd_issue(tool_ctx *ctx, int argc, char **argv);
 
 /* tokendir.c: where the module keeps soft-token files. */
 char *tool_token_dir(void);

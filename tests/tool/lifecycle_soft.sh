@@ -1,0 +1,178 @@
+#!/usr/bin/env bash
+# The Care Identity procedures on soft tokens, end to end, with the clock
+# moved by faketime: a demo issuer; careid-tool issue of a standard, a
+# temporary and a contractor card; the expiry alert at 89 days and not at
+# 100; a 73-hour temporary card refused, a 72-hour one refused after its
+# end and locked on return by three wrong passcodes; a contractor's three
+# months; an edited lifecycle record refused at login.
+#
+# CAREID_TOOL is the program under test (meson sets it); CAREID_MODULE the
+# module.
+set -u
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../interop/common.sh
+. "$here/../interop/common.sh"
+
+it_need pkcs11-tool openssl python3 sqlite3 faketime
+it_setup
+
+TOOL=${CAREID_TOOL:-$(cd "$here/../.." && pwd)/build/src/tool/careid-tool}
+if [[ ! -x "$TOOL" ]]; then
+	printf 'FAIL: careid-tool not found: %s (set CAREID_TOOL)\n0 passed, 1 failed\n' "$TOOL"
+	exit 1
+fi
+
+ct() { "$TOOL" --module "$CAREID_MODULE" "$@"; }
+# at OFFSET CMD...: CMD with the clock moved by OFFSET (faketime -f syntax).
+at() { local off=$1; shift; faketime -f "$off" "$@"; }
+
+check_status() {
+	local name=$1 want=$2 got
+	shift 2
+	"$@" >"$IT_LOG" 2>&1
+	got=$?
+	if [[ $got -ne $want ]]; then
+		it_fail "$name (exit $got, expected $want)" "$IT_LOG"
+		return 1
+	fi
+	if [[ -n "${PATTERN:-}" ]] && ! grep -Eq -- "$PATTERN" "$IT_LOG"; then
+		it_fail "$name (expected output matching /$PATTERN/)" "$IT_LOG"
+		return 1
+	fi
+	it_pass "$name"
+}
+
+# json_check NAME PYTHON-EXPR CMD...: CMD's stdout parsed as d.
+json_check() {
+	local name=$1 expr=$2
+	shift 2
+	if "$@" >"$IT_LOG" 2>"$IT_LOG.err" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" "$IT_LOG"; then
+		it_pass "$name"
+	else
+		cat "$IT_LOG.err" >>"$IT_LOG"
+		it_fail "$name" "$IT_LOG"
+	fi
+}
+
+# login UUID PIN: a holder's login through pkcs11-tool (exit 0 when it worked).
+login() {
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$1" --login --pin "$2" -O
+}
+
+printf '87654321\n' >"$IT_TMP/so"
+printf '123456\n' >"$IT_TMP/pin"
+
+# ---- the issuer ------------------------------------------------------
+check_status "issuer init" 0 ct issuer init --dir "$IT_TMP/ra" --org "Example Care"
+cat "$IT_LOG" >>"$IT_TMP/careid.conf"
+
+# ---- issue: a standard card ------------------------------------------
+U1=100000000001
+json_check "issue a standard card: two certificates ending together" \
+	"d['uuid'] == '$U1' and d['kind'] == 'standard' and d['access_end'] is None and len(d['certificates']) == 2 and d['certificates'][0]['not_after'] == d['certificates'][1]['not_after']" \
+	ct --json issue --uuid "$U1" --so-passcode-file "$IT_TMP/so" --new-passcode-file "$IT_TMP/pin"
+json_check "status: standard, active, 0 of 2 self-renewals, window closed" \
+	"d['kind'] == 'standard' and d['state'] == 'active' and d['self_renewals_used'] == 0 and d['self_renewals_allowed'] == 2 and d['renewal_window_open'] is False and len(d['certificates']) == 2 and all(c['subject'] == 'CN=$U1,OU=people,O=Example Care' for c in d['certificates'])" \
+	ct --json --token "$U1" status
+it_check "the holder logs in with the passcode set at issue" login "$U1" 123456
+end=$(ct --json --token "$U1" status | python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
+now=$(date +%s)
+off89=$((end - 89 * 86400 - 3600 - now))
+off100=$((end - 100 * 86400 - now))
+
+# ---- P7: the expiry alert ------------------------------------------------
+PATTERN='certificates end in 89 days' check_status "the alert at 89 days: a warning line at login" 0 \
+	env CAREID_LOG=warn faketime -f "+${off89}s" pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" \
+	--login --pin 123456 -O
+PATTERN='expiry-alert +days_left=89' check_status "...and an audit record" 0 ct --token "$U1" audit show
+json_check "...and the renewal window open" "d['renewal_window_open'] is True" \
+	faketime -f "+${off89}s" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
+check_status "no alert at 100 days" 0 \
+	env CAREID_LOG=warn faketime -f "+${off100}s" pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" \
+	--login --pin 123456 -O
+if grep -q 'certificates end in' "$IT_LOG"; then
+	it_fail "...the 100-day login raised no alert" "$IT_LOG"
+else
+	it_pass "...the 100-day login raised no alert"
+fi
+json_check "after the end: state expired" "d['state'] == 'expired'" \
+	faketime -f '+800d' "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
+
+# ---- P11: temporary cards -------------------------------------------------
+PATTERN='P11' check_status "a 73-hour temporary card is refused (exit 1), nothing made" 1 \
+	ct issue --uuid 100000000002 --kind temporary --hours 73 --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin"
+it_check_fails "...and no token was made for it" 'No slot with token|not found|No matching' \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label 100000000002 -O
+U2=100000000003
+json_check "a 72-hour temporary card is issued with its access end" \
+	"d['kind'] == 'temporary' and d['access_end'] is not None" \
+	ct --json issue --uuid "$U2" --kind temporary --hours 72 --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin"
+it_check "the temporary card works 71 hours later" at '+71h' \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$U2" --login --pin 123456 -O
+PATTERN='P11' check_status "73 hours later the right passcode is refused" 1 \
+	env CAREID_LOG=warn faketime -f '+73h' pkcs11-tool --module "$CAREID_MODULE" --token-label "$U2" \
+	--login --pin 123456 -O
+json_check "...status: access-ended, the right passcode cost no try" \
+	"d['state'] == 'access-ended' and d['user_tries_left'] == 3" \
+	faketime -f '+73h' "$TOOL" --module "$CAREID_MODULE" --json --token "$U2" status
+for i in 1 2 3; do
+	at '+74h' pkcs11-tool --module "$CAREID_MODULE" --token-label "$U2" --login --pin 000000 -O >/dev/null 2>&1
+done
+json_check "a returned card is locked by three wrong passcodes" "d['user_tries_left'] == 0" \
+	faketime -f '+74h' "$TOOL" --module "$CAREID_MODULE" --json --token "$U2" status
+
+# ---- P12: contractor cards -------------------------------------------------
+U3=100000000004
+json_check "a contractor without an end date: access for three months" \
+	"d['kind'] == 'contractor' and d['access_end'] is not None" \
+	ct --json issue --uuid "$U3" --kind contractor --so-passcode-file "$IT_TMP/so" --new-passcode-file "$IT_TMP/pin"
+it_check "the contractor logs in 89 days later" at '+89d' \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$U3" --login --pin 123456 -O
+PATTERN='P12' check_status "after three months and a day, refused" 1 \
+	env CAREID_LOG=warn faketime -f '+93d' pkcs11-tool --module "$CAREID_MODULE" --token-label "$U3" \
+	--login --pin 123456 -O
+U4=100000000005
+until=$(date -u -d '+10 days' +%Y-%m-%d)
+json_check "a contractor until a date: access to the end of that day" \
+	"d['access_end'] == '$(date -u -d "$until +1 day" +%Y-%m-%dT00:00:00Z)'" \
+	ct --json issue --uuid "$U4" --kind contractor --until "$until" --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin"
+PATTERN='past' check_status "a contract end in the past is refused (exit 2)" 2 \
+	ct issue --uuid 100000000006 --kind contractor --until 2020-01-01 --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin"
+
+# ---- an edited record ---------------------------------------------------------
+serial=$(ct --json --token "$U3" audit verify | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+db="$IT_TMP/tokens/$serial.token"
+# The holder moves the access end by a year in the record's bytes.
+it_check "edit the contractor's record with sqlite3" python3 - "$db" <<'PY'
+import sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+(v,) = c.execute("SELECT value FROM meta WHERE key = 'lifecycle_record'").fetchone()
+b = bytearray(v)
+i = b.find(bytes([5, 8]))  # the access-end field: tag 5, 8 bytes
+assert i > 0
+end = int.from_bytes(b[i + 2:i + 10], 'big') + 365 * 86400
+b[i + 2:i + 10] = end.to_bytes(8, 'big')
+c.execute("UPDATE meta SET value = ? WHERE key = 'lifecycle_record'", (bytes(b),))
+c.commit()
+PY
+PATTERN='not signed by the configured issuer' check_status "the edited record is refused at login" 1 \
+	env CAREID_LOG=warn pkcs11-tool --module "$CAREID_MODULE" --token-label "$U3" --login --pin 123456 -O
+PATTERN='login-refused' check_status "...and audited" 0 ct --token "$U3" audit show
+
+# ---- a token made with plain pkcs11-tool, with the issuer configured ----------
+slot=$(free_slot)
+pkcs11-tool --module "$CAREID_MODULE" --slot "$slot" --init-token --label plain --so-pin 87654321 >/dev/null 2>&1
+pkcs11-tool --module "$CAREID_MODULE" --token-label plain --login --login-type so --so-pin 87654321 \
+	--init-pin --new-pin 123456 >/dev/null 2>&1
+PATTERN='no lifecycle record' check_status "a token without a record is refused when an issuer is configured" 1 \
+	env CAREID_LOG=warn pkcs11-tool --module "$CAREID_MODULE" --token-label plain --login --pin 123456 -O
+grep -v '^issuer_' "$IT_TMP/careid.conf" >"$IT_TMP/plain.conf"
+it_check "...and works as a plain token without one" env CAREID_CONF="$IT_TMP/plain.conf" \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label plain --login --pin 123456 -O
+
+it_summary
