@@ -89,6 +89,11 @@ struct cid_token_ops {
 	CK_RV (*get_record)(cid_token *t, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
 	CK_RV (*put_record)(cid_token *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 	CK_RV (*audit)(cid_token *t, const char *event, const char *detail);
+	/* P10: destroys every object that holds key material (private
+	 * objects, secret values), whoever is logged in; the token layer
+	 * calls it when a cancelled record is written.  NULL: the token
+	 * cannot (a card keeps its keys until it is re-personalised). */
+	CK_RV (*destroy_keys)(cid_token *t);
 
 	/* P4, the sponsor's unlock code.  set_unlock_code (the SO logged in)
 	 * lets code set a new user passcode once, until expires (seconds,

@@ -124,8 +124,12 @@ CK_RV cid_record_create(cid_session *s, const CK_ATTRIBUTE *t, CK_ULONG n, CK_OB
 	cid_mutex_lock(slot->lock);
 	if ((rv = cid_objs_sync(slot)) == CKR_OK && (rv = cid_slot_token(slot, &tok)) == CKR_OK)
 		rv = cid_tok_put_record(tok, rec->pValue, rec->ulValueLen, sig->pValue, sig->ulValueLen);
-	if (rv == CKR_OK)
-		rv = cid_record_sync(slot);
+	/* Loaded again whole: a cancelling record also destroyed the token's
+	 * keys, which this cache must not go on showing. */
+	if (rv == CKR_OK) {
+		slot->objects_loaded = false;
+		rv = cid_objs_sync(slot);
+	}
 	if (rv == CKR_OK)
 		rv = (o = find_record_object(slot)) ? CKR_OK : CKR_GENERAL_ERROR;
 	if (rv == CKR_OK)

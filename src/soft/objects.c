@@ -557,3 +557,57 @@ CK_RV soft_destroy_object(cid_token *tok, uint64_t id)
 		rv = bury(t, id, gen);
 	return finish(t, rv);
 }
+
+/* P10 (backend.h destroy_keys): every row with a private object or a
+ * sealed secret goes, each with its tombstone, in one transaction. */
+CK_RV soft_destroy_keys(cid_token *tok)
+{
+	soft_token *t = (soft_token *)tok;
+	sqlite3_stmt *st = NULL;
+	int64_t *ids = NULL, gen = 0;
+	size_t n = 0, cap = 0;
+	CK_RV rv;
+	int rc;
+
+	rv = soft_tx_begin(t->db, true);
+	if (rv == CKR_OK)
+		rv = upgrade(t);
+	if (rv != CKR_OK)
+		return finish(t, rv);
+	rc = sqlite3_prepare_v2(t->db, "SELECT id FROM objects WHERE private = 1 OR sealed IS NOT NULL", -1, &st, NULL);
+	while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		if (n == cap) {
+			int64_t *v = realloc(ids, (cap = cap ? 2 * cap : 16) * sizeof(*v));
+			if (v == NULL) {
+				rv = CKR_HOST_MEMORY;
+				break;
+			}
+			ids = v;
+		}
+		ids[n++] = sqlite3_column_int64(st, 0);
+		rc = SQLITE_OK;
+	}
+	sqlite3_finalize(st);
+	if (rv == CKR_OK && rc != SQLITE_DONE && rc != SQLITE_OK)
+		rv = soft_db_rv(t->db, rc, "key objects");
+	for (size_t i = 0; rv == CKR_OK && i < n; i++) {
+		rc = sqlite3_prepare_v2(t->db, "DELETE FROM objects WHERE id = ?1", -1, &st, NULL);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_bind_int64(st, 1, ids[i]);
+		if (rc == SQLITE_OK)
+			rc = sqlite3_step(st);
+		sqlite3_finalize(st);
+		rv = rc == SQLITE_DONE ? CKR_OK : soft_db_rv(t->db, rc, "key delete");
+		if (rv == CKR_OK)
+			rv = soft_objects_touched(t, &gen);
+		if (rv == CKR_OK)
+			rv = bury(t, (uint64_t)ids[i], gen);
+	}
+	if (rv == CKR_OK)
+		rv = soft_audit_append(t->db, t->serial, "keys-destroyed", "objects=%zu", n);
+	free(ids);
+	rv = finish(t, rv);
+	if (rv == CKR_OK)
+		soft_db_flush(t->db);
+	return rv;
+}

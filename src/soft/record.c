@@ -46,8 +46,10 @@ CK_RV soft_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uin
 		CID_WARN("token %s: a lifecycle record of %zu bytes (signature %zu) is refused", t->serial, rlen, slen);
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
-	if (t->who != CKU_SO) {
-		CID_WARN("token %s: only the security officer writes the lifecycle record", t->serial);
+	/* The token layer lets the holder write only a record the configured
+	 * issuer signed (a self-renewal); nobody logged in writes none. */
+	if (t->who != CKU_SO && t->who != CKU_USER) {
+		CID_WARN("token %s: writing the lifecycle record needs a login", t->serial);
 		return CKR_USER_NOT_LOGGED_IN;
 	}
 	rv = soft_tx_begin(t->db, true);

@@ -195,6 +195,7 @@ CK_RV soft_load_changes(cid_token *tok, cid_object_sink sink, void *ctx, bool *w
 CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id);
 CK_RV soft_update_object(cid_token *tok, uint64_t id, const cid_attrs *attrs);
 CK_RV soft_destroy_object(cid_token *tok, uint64_t id);
+CK_RV soft_destroy_keys(cid_token *tok);
 /* Inside the caller's write transaction: records that the object set
  * changed, keeping this handle's view current when it was; *gen is the
  * generation of this change (may be NULL). */

@@ -247,6 +247,12 @@ static CK_RV lazy_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, co
 	IN_TURN(soft_put_record(tok, rec, rlen, sig, slen));
 }
 
+static CK_RV lazy_destroy_keys(cid_token *tok)
+{
+	soft_token *t = (soft_token *)tok;
+	IN_TURN(soft_destroy_keys(tok));
+}
+
 static CK_RV lazy_audit(cid_token *tok, const char *event, const char *detail)
 {
 	soft_token *t = (soft_token *)tok;
@@ -301,6 +307,7 @@ static const struct cid_token_ops soft_token_ops = {
 	.get_record = lazy_get_record,
 	.put_record = lazy_put_record,
 	.audit = lazy_audit,
+	.destroy_keys = lazy_destroy_keys,
 	.set_unlock_code = lazy_set_unlock_code,
 	.unlock = lazy_unlock,
 	.rest = soft_rest,

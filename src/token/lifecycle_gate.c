@@ -128,7 +128,7 @@ CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_
 }
 
 CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8_t *rec, size_t rlen,
-                               const uint8_t *sig, size_t slen)
+                               const uint8_t *sig, size_t slen, bool *cancelled)
 {
 	char serial[sizeof(((cid_token_status *)0)->serial) + 1];
 	cid_token_status st;
@@ -150,6 +150,7 @@ CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8
 		CID_WARN("refused: the lifecycle record names token %s, not %s", r.serial, serial);
 		return CKR_ATTRIBUTE_VALUE_INVALID;
 	}
+	*cancelled = r.cancelled;
 	return CKR_OK;
 }
 

@@ -37,8 +37,9 @@ CK_RV cid_lifecycle_gate_unlock(cid_token *be, const cid_issuer *iss, int64_t no
 
 /* Before a record is stored: CKR_OK when it decodes, names this token and
  * (with iss) carries the issuer's signature; CKR_ATTRIBUTE_VALUE_INVALID,
- * logged, otherwise. */
+ * logged, otherwise; *cancelled tells whether the record cancels the
+ * token. */
 CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8_t *rec, size_t rlen,
-                               const uint8_t *sig, size_t slen);
+                               const uint8_t *sig, size_t slen, bool *cancelled);
 
 #endif

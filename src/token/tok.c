@@ -240,6 +240,7 @@ CK_RV cid_tok_get_record(cid_tok *t, uint8_t **rec, size_t *rlen, uint8_t **sig,
 
 CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen)
 {
+	bool cancelled = false;
 	CK_RV rv;
 
 	if (t->be->ops->put_record == NULL) {
@@ -247,14 +248,22 @@ CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint
 		return CKR_FUNCTION_NOT_SUPPORTED;
 	}
 	/* The SO (a soft token's sponsor) or the backend's own credential (a
-	 * card's management key); the backend checks which it needs. */
-	if (t->who != CKU_SO && !t->credential) {
+	 * card's management key); the holder too, when an issuer is
+	 * configured: then the issuer's signature, not the session, is what
+	 * authorises a record (a self-renewal, P7).  The backend checks
+	 * which credential it needs. */
+	if (t->who != CKU_SO && !t->credential && !(t->who == CKU_USER && layer_issuer != NULL)) {
 		CID_WARN("refused: only the security officer writes the lifecycle record");
 		return CKR_USER_NOT_LOGGED_IN;
 	}
-	if ((rv = cid_lifecycle_gate_check(t->be, layer_issuer, rec, rlen, sig, slen)) != CKR_OK)
+	if ((rv = cid_lifecycle_gate_check(t->be, layer_issuer, rec, rlen, sig, slen, &cancelled)) != CKR_OK)
 		return rv;
-	return note(t, t->be->ops->put_record(t->be, rec, rlen, sig, slen));
+	if ((rv = note(t, t->be->ops->put_record(t->be, rec, rlen, sig, slen))) != CKR_OK)
+		return rv;
+	/* P10: a cancelled token's keys go with the record that says so. */
+	if (cancelled && t->be->ops->destroy_keys != NULL && (rv = note(t, t->be->ops->destroy_keys(t->be))) != CKR_OK)
+		CID_ERROR("the cancelled token's keys could not all be destroyed (0x%lx)", (unsigned long)rv);
+	return rv;
 }
 
 CK_RV cid_tok_issue_unlock_code(cid_tok *t, const CK_UTF8CHAR *code, CK_ULONG len)

@@ -15,25 +15,14 @@
 
 #include "careid/careid.h"
 #include "tool/issuer.h"
+#include "tool/keywork.h"
 #include "tool/json.h"
 #include "tool/tool.h"
-
-/* SubjectPublicKeyInfo of a P-256 key, up to the point (RFC 5480). */
-static const uint8_t p256_spki_head[] = {
-	0x30, 0x59, 0x30, 0x13, 0x06, 0x07, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x02, 0x01, 0x06, 0x08,
-	0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07, 0x03, 0x42, 0x00,
-};
-static const uint8_t p256_oid[] = { 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07 };
 
 typedef struct {
 	const char *uuid, *kind, *until, *so_file, *new_file;
 	unsigned hours;
 } issue_args;
-
-typedef struct {
-	CK_OBJECT_HANDLE pub, priv;
-	uint8_t spki[sizeof(p256_spki_head) + 65];
-} issued_key;
 
 static void issue_help(void)
 {
@@ -168,90 +157,6 @@ static int find_free_slot(tool_ctx *ctx)
 	return EXIT_OTHER;
 }
 
-static int ck(tool_ctx *ctx, const char *what, CK_RV rv)
-{
-	if (rv == CKR_OK)
-		return EXIT_DONE;
-	tool_error("%s failed on token %s: %s", what, ctx->label, tool_rv_name(rv));
-	return rv == CKR_PIN_INCORRECT || rv == CKR_PIN_LOCKED ? EXIT_AUTH
-	       : rv == CKR_PIN_LEN_RANGE || rv == CKR_PIN_INVALID ? EXIT_REFUSED : EXIT_OTHER;
-}
-
-static int keypair(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE id, const char *label, issued_key *k)
-{
-	CK_MECHANISM mech = { CKM_EC_KEY_PAIR_GEN, NULL, 0 };
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_ATTRIBUTE pub[] = {
-		{ CKA_TOKEN, &yes, sizeof(yes) },      { CKA_VERIFY, &yes, sizeof(yes) },
-		{ CKA_EC_PARAMS, (void *)p256_oid, sizeof(p256_oid) }, { CKA_ID, &id, 1 },
-		{ CKA_LABEL, (void *)label, strlen(label) },
-	};
-	CK_ATTRIBUTE priv[] = {
-		{ CKA_TOKEN, &yes, sizeof(yes) },     { CKA_PRIVATE, &yes, sizeof(yes) },
-		{ CKA_SENSITIVE, &yes, sizeof(yes) }, { CKA_EXTRACTABLE, &no, sizeof(no) },
-		{ CKA_SIGN, &yes, sizeof(yes) },      { CKA_ID, &id, 1 },
-		{ CKA_LABEL, (void *)label, strlen(label) },
-	};
-	uint8_t point[80];
-	CK_ATTRIBUTE pt = { CKA_EC_POINT, point, sizeof(point) };
-	int rc = ck(ctx, "key pair generation",
-	            ctx->f->C_GenerateKeyPair(s, &mech, pub, 5, priv, 7, &k->pub, &k->priv));
-
-	if (rc == 0)
-		rc = ck(ctx, "reading the public key", ctx->f->C_GetAttributeValue(s, k->pub, &pt, 1));
-	/* CKA_EC_POINT is the DER OCTET STRING of the uncompressed point. */
-	if (rc == 0 && (pt.ulValueLen != 67 || point[0] != 0x04 || point[1] != 65 || point[2] != 0x04)) {
-		tool_error("token %s: unexpected public key encoding", ctx->label);
-		rc = EXIT_OTHER;
-	}
-	if (rc == 0) {
-		memcpy(k->spki, p256_spki_head, sizeof(p256_spki_head));
-		memcpy(k->spki + sizeof(p256_spki_head), point + 2, 65);
-	}
-	return rc;
-}
-
-static int store_cert(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE id, const char *label, const tool_issued *c)
-{
-	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
-	CK_CERTIFICATE_TYPE ct = CKC_X_509;
-	CK_BBOOL yes = CK_TRUE, no = CK_FALSE;
-	CK_OBJECT_HANDLE h;
-	CK_ATTRIBUTE t[] = {
-		{ CKA_CLASS, &cls, sizeof(cls) },   { CKA_CERTIFICATE_TYPE, &ct, sizeof(ct) },
-		{ CKA_TOKEN, &yes, sizeof(yes) },   { CKA_PRIVATE, &no, sizeof(no) },
-		{ CKA_ID, &id, 1 },                 { CKA_LABEL, (void *)label, strlen(label) },
-		{ CKA_VALUE, c->der, c->der_len },
-	};
-
-	return ck(ctx, "storing a certificate", ctx->f->C_CreateObject(s, t, 7, &h));
-}
-
-static int write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const cid_lifecycle *r)
-{
-	CK_OBJECT_CLASS cls = CKO_CAREID_LIFECYCLE;
-	uint8_t *b = NULL, *sig = NULL;
-	size_t n = 0, slen = 0;
-	CK_OBJECT_HANDLE h;
-	int rc = EXIT_OTHER;
-
-	if (cid_lifecycle_encode(r, &b, &n) != CKR_OK)
-		tool_error("the lifecycle record cannot be encoded");
-	else if (tool_issuer_sign(iss, b, n, &sig, &slen) != TOOL_ISSUER_OK)
-		tool_error("the issuer could not sign the lifecycle record");
-	else {
-		CK_ATTRIBUTE t[] = {
-			{ CKA_CLASS, &cls, sizeof(cls) },
-			{ CKA_VALUE, b, n },
-			{ CKA_CAREID_RECORD_SIGNATURE, sig, slen },
-		};
-		rc = ck(ctx, "writing the lifecycle record", ctx->f->C_CreateObject(s, t, 3, &h));
-	}
-	free(b);
-	free(sig);
-	return rc;
-}
-
 static int report(tool_ctx *ctx, const cid_lifecycle *r, const tool_issued c[2])
 {
 	char end[32], na[32];
@@ -292,7 +197,7 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 	CK_UTF8CHAR label[32];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_TOKEN_INFO ti;
-	issued_key keys[2];
+	tool_key keys[2];
 	tool_issued certs[2] = { 0 };
 	tool_issuer_why why;
 	tool_issuer_status st;
@@ -304,9 +209,9 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 	memset(label, ' ', sizeof(label));
 	memcpy(label, a->uuid, strlen(a->uuid));
 	snprintf(ctx->label, sizeof(ctx->label), "%s", a->uuid);
-	rc = ck(ctx, "C_InitToken", ctx->f->C_InitToken(ctx->slot, (CK_UTF8CHAR *)so->buf, so->len, label));
+	rc = tool_ck(ctx, "C_InitToken", ctx->f->C_InitToken(ctx->slot, (CK_UTF8CHAR *)so->buf, so->len, label));
 	if (rc == 0)
-		rc = ck(ctx, "reading the token", ctx->f->C_GetTokenInfo(ctx->slot, &ti));
+		rc = tool_ck(ctx, "reading the token", ctx->f->C_GetTokenInfo(ctx->slot, &ti));
 	/* The record goes first, while the sponsor is logged in: with an
 	 * issuer configured the holder's login needs it.  The certificates
 	 * end exactly where the issuing library will end them. */
@@ -324,22 +229,22 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 		}
 	}
 	if (rc == 0)
-		rc = ck(ctx, "C_OpenSession",
+		rc = tool_ck(ctx, "C_OpenSession",
 		        ctx->f->C_OpenSession(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s));
 	if (rc == 0)
-		rc = ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so->buf, so->len));
+		rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so->buf, so->len));
 	if (rc == 0)
-		rc = ck(ctx, "setting the holder's passcode", ctx->f->C_InitPIN(s, (CK_UTF8CHAR *)pin->buf, pin->len));
+		rc = tool_ck(ctx, "setting the holder's passcode", ctx->f->C_InitPIN(s, (CK_UTF8CHAR *)pin->buf, pin->len));
 	if (rc == 0)
-		rc = write_record(ctx, s, iss, &r);
+		rc = tool_write_record(ctx, s, iss, &r);
 	if (rc == 0)
-		rc = ck(ctx, "C_Logout", ctx->f->C_Logout(s));
+		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
 	if (rc == 0)
-		rc = ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin->buf, pin->len));
+		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin->buf, pin->len));
 	if (rc == 0)
-		rc = keypair(ctx, s, 0x01, "Authentication", &keys[0]);
+		rc = tool_keypair(ctx, s, 0x01, "Authentication", &keys[0]);
 	if (rc == 0)
-		rc = keypair(ctx, s, 0x02, "Signature", &keys[1]);
+		rc = tool_keypair(ctx, s, 0x02, "Signature", &keys[1]);
 	if (rc == 0) {
 		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
 		                            a->uuid, now, certs, &why);
@@ -353,9 +258,9 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 		rc = EXIT_OTHER;
 	}
 	if (rc == 0)
-		rc = store_cert(ctx, s, 0x01, "Authentication", &certs[0]);
+		rc = tool_store_cert(ctx, s, 0x01, "Authentication", &certs[0]);
 	if (rc == 0)
-		rc = store_cert(ctx, s, 0x02, "Signature", &certs[1]);
+		rc = tool_store_cert(ctx, s, 0x02, "Signature", &certs[1]);
 	if (rc == 0)
 		(void)ctx->f->C_Logout(s);
 	if (s != CK_INVALID_HANDLE)

@@ -82,6 +82,9 @@ int tool_audit_duplicates(tool_ctx *ctx, int ndirs, char **dirs);
 int cmd_unlock(tool_ctx *ctx, int argc, char **argv);
 int cmd_issuer(tool_ctx *ctx, int argc, char **argv);
 int cmd_issue(tool_ctx *ctx, int argc, char **argv);
+int cmd_renew(tool_ctx *ctx, int argc, char **argv);
+int cmd_repair(tool_ctx *ctx, int argc, char **argv);
+int cmd_cancel(tool_ctx *ctx, int argc, char **argv);
 
 /* tokendir.c: where the module keeps soft-token files. */
 char *tool_token_dir(void);

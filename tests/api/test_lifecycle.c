@@ -172,10 +172,10 @@ static void record_required_and_read(void **state)
 	assert_int_equal(CKR_ACTION_PROHIBITED, env->f->C_DestroyObject(s, h));
 	assert_true(env->f->C_SetAttributeValue(s, h, &set, 1) != CKR_OK);
 	assert_int_equal(CKR_ACTION_PROHIBITED, env->f->C_CopyObject(s, h, NULL, 0, &h2));
-	/* The holder cannot write one. */
+	/* The holder may write only what the issuer signed. */
 	CK_ATTRIBUTE t[] = { { CKA_CLASS, &cls, sizeof(cls) }, { CKA_VALUE, value, get[0].ulValueLen },
 	                     { CKA_CAREID_RECORD_SIGNATURE, value, 8 } };
-	assert_int_equal(CKR_USER_NOT_LOGGED_IN, env->f->C_CreateObject(s, t, 3, &h2));
+	assert_int_equal(CKR_ATTRIBUTE_VALUE_INVALID, env->f->C_CreateObject(s, t, 3, &h2));
 	CK(env->f->C_Logout(s));
 	/* Before login it is readable, without the days left. */
 	get[1].ulValueLen = sizeof(days);

@@ -2,9 +2,12 @@
 # The Care Identity procedures on soft tokens, end to end, with the clock
 # moved by faketime: a demo issuer; careid-tool issue of a standard, a
 # temporary and a contractor card; the expiry alert at 89 days and not at
-# 100; a 73-hour temporary card refused, a 72-hour one refused after its
-# end and locked on return by three wrong passcodes; a contractor's three
-# months; an edited lifecycle record refused at login.
+# 100; self-renewal refused early, allowed twice, the third refused, in
+# person starting the count again; expired certificates refused for
+# self-renewal and repaired; a 73-hour temporary card refused, a 72-hour
+# one refused after its end and locked on return by three wrong passcodes;
+# a contractor's three months; an edited lifecycle record refused at
+# login; a cancelled card.
 #
 # CAREID_TOOL is the program under test (meson sets it); CAREID_MODULE the
 # module.
@@ -99,6 +102,55 @@ fi
 json_check "after the end: state expired" "d['state'] == 'expired'" \
 	faketime -f '+800d' "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
 
+# ---- P7, P8: renewal ---------------------------------------------------------
+# end_at OFFSET: the certificates' end (epoch) as status shows it then.
+end_at() {
+	faketime -f "$1" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status |
+		python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))'
+}
+# in_window END: a faketime offset 30 days before END.
+in_window() { echo "+$(($1 - 30 * 86400 - $(date +%s)))s"; }
+renew() { faketime -f "$1" "$TOOL" --module "$CAREID_MODULE" --token "$U1" renew --passcode-file "$IT_TMP/pin" "${@:2}"; }
+
+PATTERN='P7: renewal opens 90 days before the certificates end; allowed from' check_status \
+	"self-renewal two years early is refused (exit 1), with the date it opens" 1 renew '+0s'
+off=$(in_window "$end")
+check_status "the first self-renewal inside the window" 0 renew "$off"
+e2=$(end_at "$off")
+json_check "...new certificates two years on, one self-renewal used" \
+	"d['self_renewals_used'] == 1 and len(d['certificates']) == 2 and all(c['days_left'] >= 729 for c in d['certificates'])" \
+	faketime -f "$off" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
+off=$(in_window "$e2")
+check_status "the second self-renewal" 0 renew "$off"
+e3=$(end_at "$off")
+off=$(in_window "$e3")
+PATTERN='P8' check_status "the third self-renewal is refused (exit 1)" 1 renew "$off"
+check_status "renewed in person, with the sponsor" 0 renew "$off" --in-person --so-passcode-file "$IT_TMP/so"
+json_check "...the count starts again" "d['self_renewals_used'] == 0" \
+	faketime -f "$off" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
+e4=$(end_at "$off")
+it_check "the holder still logs in with the renewed keys" faketime -f "$off" \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" --login --pin 123456 -O
+
+# ---- P9: repair ------------------------------------------------------------------
+late="+$((e4 + 86400 - $(date +%s)))s"
+PATTERN='P9' check_status "expired certificates: self-renewal refused (exit 1)" 1 renew "$late"
+printf '246810\n' >"$IT_TMP/pin-new"
+check_status "repair by the sponsor, a new passcode typed at the desk" 0 \
+	faketime -f "$late" "$TOOL" --module "$CAREID_MODULE" --token "$U1" repair --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin-new"
+json_check "...active again, two new certificates" \
+	"d['state'] == 'active' and d['self_renewals_used'] == 0 and len(d['certificates']) == 2 and all(c['days_left'] >= 729 for c in d['certificates'])" \
+	faketime -f "$late" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
+it_check "...and the new passcode logs in" faketime -f "$late" \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" --login --pin 246810 -O
+printf 'signed after repair\n' >"$IT_TMP/data"
+for id in 01 02; do
+	it_check "...and signs with the new key $id" faketime -f "$late" \
+		pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" --login --pin 246810 --sign --id "$id" \
+		-m ECDSA-SHA256 -i "$IT_TMP/data" -o "$IT_TMP/sig-$id"
+done
+
 # ---- P11: temporary cards -------------------------------------------------
 PATTERN='P11' check_status "a 73-hour temporary card is refused (exit 1), nothing made" 1 \
 	ct issue --uuid 100000000002 --kind temporary --hours 73 --so-passcode-file "$IT_TMP/so" \
@@ -163,6 +215,23 @@ PY
 PATTERN='not signed by the configured issuer' check_status "the edited record is refused at login" 1 \
 	env CAREID_LOG=warn pkcs11-tool --module "$CAREID_MODULE" --token-label "$U3" --login --pin 123456 -O
 PATTERN='login-refused' check_status "...and audited" 0 ct --token "$U3" audit show
+
+# ---- P10: cancel ---------------------------------------------------------------
+serial1=$(ct --json --token "$U1" audit verify | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+it_check "before the cancel the token holds its two private keys" bash -c \
+	'[[ $(sqlite3 "$1" "SELECT count(*) FROM objects WHERE private = 1") == 2 ]]' _ "$IT_TMP/tokens/$serial1.token"
+check_status "the sponsor cancels a lost token" 0 ct --token "$U1" cancel --so-passcode-file "$IT_TMP/so"
+json_check "...status: cancelled" "d['state'] == 'cancelled'" ct --json --token "$U1" status
+PATTERN='P10' check_status "...the holder's right passcode is refused" 1 \
+	env CAREID_LOG=warn pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" --login --pin 246810 -O
+PATTERN='locked' check_status "...so is the sponsor (unblock exits 3)" 3 \
+	ct --token "$U1" unblock --so-passcode-file "$IT_TMP/so" --new-passcode-file "$IT_TMP/pin"
+it_check "...and its keys are gone from the file" bash -c \
+	'[[ $(sqlite3 "$1" "SELECT count(*) FROM objects WHERE private = 1 OR sealed IS NOT NULL") == 0 ]]' _ \
+	"$IT_TMP/tokens/$serial1.token"
+PATTERN='keys-destroyed' check_status "...audited" 0 ct --token "$U1" audit show
+PATTERN='cancelled already' check_status "cancelling twice is refused (exit 1)" 1 \
+	ct --token "$U1" cancel --so-passcode-file "$IT_TMP/so"
 
 # ---- a token made with plain pkcs11-tool, with the issuer configured ----------
 slot=$(free_slot)

@@ -1,0 +1,426 @@
+/* renew (the holder alone, P7/P8, or in person), repair (P9) and cancel
+ * (P10): the procedures that replace a token's keys, certificates and
+ * lifecycle record.  Each asks the rules (src/policy/lifecycle.c) before
+ * touching the token; new keys and certificates are stored before the old
+ * ones go, so that a failure half-way never leaves the holder without a
+ * working pair. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "tool/json.h"
+#include "tool/keywork.h"
+#include "tool/tool.h"
+
+/* CKA_IDs the new pair has until the old one is gone. */
+#define NEW_AUTH 0x11
+#define NEW_SIGN 0x12
+
+typedef struct {
+	const char *pass, *so, *newpass;
+	bool in_person;
+} proc_args;
+
+enum { O_PASS = 0x100, O_SO, O_NEW, O_PERSON };
+
+static int parse(tool_ctx *ctx, const char *cmd, int argc, char **argv, proc_args *a, void (*help)(void),
+                 bool takes_person)
+{
+	static const struct option opts[] = {
+		TOOL_COMMON_OPTIONS,
+		{ "passcode-file", required_argument, NULL, O_PASS },
+		{ "so-passcode-file", required_argument, NULL, O_SO },
+		{ "new-passcode-file", required_argument, NULL, O_NEW },
+		{ "in-person", no_argument, NULL, O_PERSON },
+		{ NULL, 0, NULL, 0 },
+	};
+	int c;
+
+	memset(a, 0, sizeof(*a));
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (tool_common_option(ctx, c, optarg))
+			continue;
+		if (c == 'h') {
+			help();
+			return -1;
+		} else if (c == O_PASS) {
+			a->pass = optarg;
+		} else if (c == O_SO) {
+			a->so = optarg;
+		} else if (c == O_NEW) {
+			a->newpass = optarg;
+		} else if (c == O_PERSON && takes_person) {
+			a->in_person = true;
+		} else {
+			tool_usage_error(cmd, "unknown or incomplete option '%s'", argv[optind - 1]);
+			return EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		tool_usage_error(cmd, "unexpected argument '%s' (passcodes are read from files)", argv[optind]);
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+static int refuse(const cid_verdict *v, const char *what)
+{
+	char when[32];
+
+	if (v->allowed_from) {
+		tool_iso8601(v->allowed_from, when);
+		tool_error("%s refused by %s: %s; allowed from %s", what, v->rule ? v->rule : "the rules", v->why, when);
+	} else {
+		tool_error("%s refused by %s: %s", what, v->rule ? v->rule : "the rules", v->why);
+	}
+	return v->rv == CKR_ARGUMENTS_BAD ? EXIT_USAGE : EXIT_REFUSED;
+}
+
+/* The token, its record and the issuer: what every procedure starts from. */
+static int start(tool_ctx *ctx, const char *what, cid_lifecycle *r, tool_issuer **iss)
+{
+	tool_issuer_why why;
+	tool_issuer_status st;
+	bool found = false;
+	int rc;
+
+	*iss = NULL;
+	if ((rc = tool_load(ctx)) != 0 || (rc = tool_pick_token(ctx)) != 0)
+		return rc;
+	if (strcmp(tool_backend(ctx), "card") == 0) {
+		tool_error("%s on a card is not built yet: it needs the card's management key", what);
+		return EXIT_OTHER;
+	}
+	if ((rc = tool_read_record(ctx, r, &found)) != 0)
+		return rc;
+	if (!found) {
+		tool_error("token %s has no lifecycle record: it is a plain token, issued again with "
+		           "'careid-tool issue'", ctx->label);
+		return EXIT_REFUSED;
+	}
+	if ((st = tool_issuer_load_config(iss, &why)) != TOOL_ISSUER_OK) {
+		tool_error("%s", why.text);
+		return tool_issuer_exit(st);
+	}
+	return EXIT_DONE;
+}
+
+static int open_rw(tool_ctx *ctx, CK_SESSION_HANDLE *s)
+{
+	return tool_ck(ctx, "C_OpenSession",
+	               ctx->f->C_OpenSession(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, s));
+}
+
+/* Destroys the objects with CKA_ID id (every class), or all keys and
+ * certificates when id is 0. */
+static int destroy_ids(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE id)
+{
+	CK_OBJECT_HANDLE found[64];
+	CK_ULONG n = 0;
+	CK_ATTRIBUTE by_id = { CKA_ID, &id, 1 };
+	CK_OBJECT_CLASS classes[] = { CKO_PRIVATE_KEY, CKO_PUBLIC_KEY, CKO_CERTIFICATE };
+	int rc = 0;
+
+	for (size_t c = 0; rc == 0 && c < (id ? 1 : 3); c++) {
+		CK_ATTRIBUTE by_class = { CKA_CLASS, &classes[c], sizeof(classes[c]) };
+
+		rc = tool_ck(ctx, "finding objects", ctx->f->C_FindObjectsInit(s, id ? &by_id : &by_class, 1));
+		if (rc == 0) {
+			rc = tool_ck(ctx, "finding objects", ctx->f->C_FindObjects(s, found, 64, &n));
+			ctx->f->C_FindObjectsFinal(s);
+		}
+		for (CK_ULONG i = 0; rc == 0 && i < n; i++)
+			rc = tool_ck(ctx, "destroying an old object", ctx->f->C_DestroyObject(s, found[i]));
+	}
+	return rc;
+}
+
+/* The new pair and its certificates take the old pair's CKA_IDs. */
+static int take_ids(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE from, CK_BYTE to)
+{
+	CK_OBJECT_HANDLE found[8];
+	CK_ULONG n = 0;
+	CK_ATTRIBUTE by = { CKA_ID, &from, 1 }, set = { CKA_ID, &to, 1 };
+	int rc = tool_ck(ctx, "finding the new objects", ctx->f->C_FindObjectsInit(s, &by, 1));
+
+	if (rc == 0) {
+		rc = tool_ck(ctx, "finding the new objects", ctx->f->C_FindObjects(s, found, 8, &n));
+		ctx->f->C_FindObjectsFinal(s);
+	}
+	for (CK_ULONG i = 0; rc == 0 && i < n; i++)
+		rc = tool_ck(ctx, "renaming a new object", ctx->f->C_SetAttributeValue(s, found[i], &set, 1));
+	return rc;
+}
+
+/* With the holder logged in: a new pair and certificates under ids a and b,
+ * certified from now; *end is their notAfter. */
+static int new_pair(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const char *uuid, CK_BYTE a,
+                    CK_BYTE b, time_t now, int64_t *end)
+{
+	tool_key keys[2];
+	tool_issued certs[2] = { 0 };
+	tool_issuer_why why;
+	tool_issuer_status st;
+	int rc = tool_keypair(ctx, s, a, "Authentication", &keys[0]);
+
+	if (rc == 0)
+		rc = tool_keypair(ctx, s, b, "Signature", &keys[1]);
+	if (rc == 0) {
+		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
+		                            uuid, now, certs, &why);
+		if (st != TOOL_ISSUER_OK) {
+			tool_error("%s", why.text);
+			rc = tool_issuer_exit(st);
+		}
+	}
+	if (rc == 0)
+		rc = tool_store_cert(ctx, s, a, "Authentication", &certs[0]);
+	if (rc == 0)
+		rc = tool_store_cert(ctx, s, b, "Signature", &certs[1]);
+	if (rc == 0)
+		*end = (int64_t)certs[0].not_after;
+	tool_issued_free(&certs[0]);
+	tool_issued_free(&certs[1]);
+	return rc;
+}
+
+static int done(tool_ctx *ctx, const char *what, const cid_lifecycle *r)
+{
+	char end[32];
+
+	tool_iso8601(r->certs_end, end);
+	if (ctx->json) {
+		json_t *o = json_object();
+
+		json_object_set_new(o, "uuid", json_string(r->uuid));
+		json_object_set_new(o, what, json_true());
+		json_object_set_new(o, "certificates_end", r->cancelled ? json_null() : json_string(end));
+		json_object_set_new(o, "self_renewals_used", json_integer(r->self_renewals));
+		return tool_json_emit(o);
+	}
+	if (r->cancelled)
+		printf("token %s cancelled: every login is refused and its keys are destroyed\n", r->uuid);
+	else
+		printf("token %s %s: new certificates until %s, %u of %d self-renewals used\n", r->uuid, what, end,
+		       r->self_renewals, CID_POLICY_MAX_SELF_RENEWALS);
+	return fflush(stdout) == 0 ? EXIT_DONE : EXIT_OTHER;
+}
+
+/* ---- renew ------------------------------------------------------------ */
+
+static void renew_help(void)
+{
+	printf("Usage: careid-tool [GLOBAL OPTIONS] renew [--in-person] [--passcode-file F] [--so-passcode-file F]\n"
+	       "Renew the token's two certificates: new key pairs made on the token, new\n"
+	       "two-year certificates from the issuer, the old ones removed once the new\n"
+	       "ones are stored, and a new lifecycle record.  The holder alone (their\n"
+	       "passcode) renews only within 90 days of the end (P7), twice between two\n"
+	       "in-person issues (P8); refused with the rule and the date it opens.\n"
+	       "--in-person: the sponsor too (--so-passcode-file) at the desk, at any\n"
+	       "time before the end; it starts the count of self-renewals again (P8).\n"
+	       "Ended certificates need 'careid-tool repair' (P9).\n");
+}
+
+int cmd_renew(tool_ctx *ctx, int argc, char **argv)
+{
+	proc_args a;
+	cid_lifecycle r;
+	tool_issuer *iss = NULL;
+	tool_secret pin, so;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	time_t now = time(NULL);
+	int64_t end = 0;
+	int rc = parse(ctx, "renew", argc, argv, &a, renew_help, true);
+
+	if (rc != 0)
+		return rc < 0 ? EXIT_DONE : rc;
+	if ((rc = start(ctx, "renew", &r, &iss)) != 0)
+		goto out_issuer;
+	if (!a.in_person) {
+		cid_verdict v = cid_lifecycle_may_self_renew(&r, (int64_t)now);
+
+		if (v.rv != CKR_OK) {
+			rc = refuse(&v, "self-renewal");
+			goto out_issuer;
+		}
+	} else {
+		cid_verdict v = cid_lifecycle_login(&r, (int64_t)now);
+
+		if (v.rv == CKR_OK && (r.certs_end == 0 || (int64_t)now >= r.certs_end))
+			v = (cid_verdict){ CKR_FUNCTION_REJECTED, "P9", "the certificates have ended: the card needs repair", 0 };
+		if (v.rv != CKR_OK) {
+			rc = refuse(&v, "renewal");
+			goto out_issuer;
+		}
+	}
+	memset(&so, 0, sizeof(so));
+	rc = tool_secret_read(&pin, a.pass, "Passcode: ", "--passcode-file");
+	if (rc == 0 && a.in_person)
+		rc = tool_secret_read(&so, a.so, "Sponsor's SO passcode: ", "--so-passcode-file");
+	if (rc == 0)
+		rc = open_rw(ctx, &s);
+	if (rc == 0)
+		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin.buf, pin.len));
+	if (rc == 0)
+		rc = new_pair(ctx, s, iss, r.uuid, NEW_AUTH, NEW_SIGN, now, &end);
+	if (rc == 0)
+		rc = destroy_ids(ctx, s, 0x01);
+	if (rc == 0)
+		rc = destroy_ids(ctx, s, 0x02);
+	if (rc == 0)
+		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
+	if (rc == 0)
+		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
+	if (rc == 0) {
+		cid_lifecycle_renewed(&r, end, a.in_person, (int64_t)now);
+		if (a.in_person) {
+			rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
+			if (rc == 0)
+				rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+		}
+	}
+	/* The holder writes the record of a self-renewal: the issuer's
+	 * signature is what the module checks. */
+	if (rc == 0)
+		rc = tool_write_record(ctx, s, iss, &r);
+	if (s != CK_INVALID_HANDLE) {
+		(void)ctx->f->C_Logout(s);
+		ctx->f->C_CloseSession(s);
+	}
+	if (rc == 0)
+		rc = done(ctx, "renewed", &r);
+	tool_secret_wipe(&pin);
+	tool_secret_wipe(&so);
+out_issuer:
+	tool_issuer_free(iss);
+	return rc;
+}
+
+/* ---- repair ----------------------------------------------------------- */
+
+static void repair_help(void)
+{
+	printf("Usage: careid-tool [GLOBAL OPTIONS] repair [--so-passcode-file F] [--new-passcode-file F]\n"
+	       "Sponsor, in person (P9): every key and certificate of the token is\n"
+	       "replaced by a new pair and two new two-year certificates, and the holder\n"
+	       "types a new passcode at the desk (--new-passcode-file).  For a token whose\n"
+	       "certificates have ended, or that must start over; refused on a cancelled\n"
+	       "token (P10) or one past its access end (P11, P12).\n");
+}
+
+int cmd_repair(tool_ctx *ctx, int argc, char **argv)
+{
+	proc_args a;
+	cid_lifecycle r;
+	cid_verdict v;
+	tool_issuer *iss = NULL;
+	tool_secret so, pin;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	time_t now = time(NULL);
+	int64_t end = 0;
+	int rc = parse(ctx, "repair", argc, argv, &a, repair_help, false);
+
+	if (rc != 0)
+		return rc < 0 ? EXIT_DONE : rc;
+	if ((rc = start(ctx, "repair", &r, &iss)) != 0)
+		goto out_issuer;
+	if ((v = cid_lifecycle_login(&r, (int64_t)now)).rv != CKR_OK) {
+		rc = refuse(&v, "repair");
+		goto out_issuer;
+	}
+	memset(&pin, 0, sizeof(pin));
+	rc = tool_secret_read(&so, a.so, "SO passcode: ", "--so-passcode-file");
+	if (rc == 0)
+		rc = tool_secret_new(&pin, a.newpass, "passcode for the holder", "--new-passcode-file");
+	if (rc == 0)
+		rc = open_rw(ctx, &s);
+	if (rc == 0)
+		rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+	if (rc == 0)
+		rc = tool_ck(ctx, "setting the holder's passcode", ctx->f->C_InitPIN(s, (CK_UTF8CHAR *)pin.buf, pin.len));
+	if (rc == 0)
+		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin.buf, pin.len));
+	if (rc == 0)
+		rc = new_pair(ctx, s, iss, r.uuid, NEW_AUTH, NEW_SIGN, now, &end);
+	if (rc == 0)
+		rc = destroy_ids(ctx, s, 0x01);
+	if (rc == 0)
+		rc = destroy_ids(ctx, s, 0x02);
+	if (rc == 0)
+		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
+	if (rc == 0)
+		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
+	if (rc == 0)
+		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+	if (rc == 0) {
+		cid_lifecycle_repaired(&r, end, (int64_t)now);
+		rc = tool_write_record(ctx, s, iss, &r);
+	}
+	if (s != CK_INVALID_HANDLE) {
+		(void)ctx->f->C_Logout(s);
+		ctx->f->C_CloseSession(s);
+	}
+	if (rc == 0)
+		rc = done(ctx, "repaired", &r);
+	tool_secret_wipe(&so);
+	tool_secret_wipe(&pin);
+out_issuer:
+	tool_issuer_free(iss);
+	return rc;
+}
+
+/* ---- cancel ----------------------------------------------------------- */
+
+static void cancel_help(void)
+{
+	printf("Usage: careid-tool [GLOBAL OPTIONS] cancel [--so-passcode-file F]\n"
+	       "Sponsor (P10): a lost or stolen token is cancelled.  Its record says so,\n"
+	       "signed by the issuer; the module then refuses every login to it, the\n"
+	       "sponsor's too, and a soft token's keys are destroyed.  There is no way\n"
+	       "back: the holder gets a new card ('careid-tool issue').\n");
+}
+
+int cmd_cancel(tool_ctx *ctx, int argc, char **argv)
+{
+	proc_args a;
+	cid_lifecycle r;
+	tool_issuer *iss = NULL;
+	tool_secret so;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	int rc = parse(ctx, "cancel", argc, argv, &a, cancel_help, false);
+
+	if (rc != 0)
+		return rc < 0 ? EXIT_DONE : rc;
+	if ((rc = start(ctx, "cancel", &r, &iss)) != 0)
+		goto out_issuer;
+	if (r.cancelled) {
+		tool_error("token %s is cancelled already (P10)", ctx->label);
+		rc = EXIT_REFUSED;
+		goto out_issuer;
+	}
+	rc = tool_secret_read(&so, a.so, "SO passcode: ", "--so-passcode-file");
+	if (rc == 0)
+		rc = open_rw(ctx, &s);
+	if (rc == 0)
+		rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+	if (rc == 0) {
+		cid_lifecycle_cancelled(&r);
+		rc = tool_write_record(ctx, s, iss, &r);
+	}
+	if (s != CK_INVALID_HANDLE) {
+		(void)ctx->f->C_Logout(s);
+		ctx->f->C_CloseSession(s);
+	}
+	if (rc == 0)
+		rc = done(ctx, "cancelled", &r);
+	tool_secret_wipe(&so);
+out_issuer:
+	tool_issuer_free(iss);
+	return rc;
+}
