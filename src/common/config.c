@@ -125,6 +125,11 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 			          file, line, CID_ISSUER_ORG_MAX);
 			return -1;
 		}
+	} else if (strcmp(k, "card_admin_file") == 0) {
+		if (*v != '/' || set_string(&cfg->card_admin_file, v) != 0) {
+			CID_ERROR("%s:%u: card_admin_file must be an absolute path", file, line);
+			return -1;
+		}
 	} else if (strcmp(k, "log_level") == 0) {
 		cid_log_set_level(v);
 	} else {
@@ -183,6 +188,7 @@ CK_RV cid_config_load(cid_config *cfg)
 	cfg->issuer_cert = NULL;
 	cfg->issuer_key = NULL;
 	cfg->issuer_org = NULL;
+	cfg->card_admin_file = NULL;
 	if (file != NULL && *file != '\0') {
 		rv = read_file(cfg, file);
 		if (rv != CKR_OK) {
@@ -205,4 +211,6 @@ void cid_config_free(cid_config *cfg)
 	cfg->issuer_key = NULL;
 	free(cfg->issuer_org);
 	cfg->issuer_org = NULL;
+	free(cfg->card_admin_file);
+	cfg->card_admin_file = NULL;
 }

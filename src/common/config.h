@@ -18,6 +18,8 @@
  *               pkcs11: URI (RFC 7512) naming a key on any PKCS#11 token
  *   issuer_org  the organisation, the O of every card certificate's
  *               subject: 1..CID_ISSUER_ORG_MAX bytes, no control character
+ *   card_admin_file  the file holding the card management key and PUK
+ *               for RA work on cards (careid-tool only; docs/lifecycle.md)
  *   (careid-tool issuer init prints the three issuer_* lines; the module
  *   reads them but issues nothing itself.)
  * Unknown keys are logged and ignored, so that an older module can read a
@@ -38,6 +40,7 @@ typedef struct cid_config {
 	char *issuer_cert;          /* NULL: no issuer, records unverified */
 	char *issuer_key;
 	char *issuer_org;
+	char *card_admin_file;  /* the tool's: the module never opens it */
 } cid_config;
 
 #define CID_KDF_COST_DEFAULT 15

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "careid/careid.h"
+#include "tool/cardadmin.h"
 #include "tool/issuer.h"
 #include "tool/keywork.h"
 #include "tool/json.h"
@@ -275,6 +276,83 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 	return rc;
 }
 
+/* A card in a reader (--token): the card's management key and PUK from
+ * card_admin_file; the keys are generated over 9A and 9C, which replaces
+ * whatever the card held. */
+static int make_card(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, int64_t until, const tool_issuer *iss,
+                     const tool_secret *pin)
+{
+	tool_card_secrets sec;
+	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	tool_key keys[2];
+	tool_issued certs[2] = { 0 };
+	tool_issuer_why why;
+	tool_issuer_status st;
+	cid_lifecycle r = { 0 };
+	cid_verdict v;
+	const char *by = getenv("USER");
+	char reason[256];
+	time_t now = time(NULL);
+	int rc;
+
+	if (strcmp(tool_backend(ctx), "card") != 0) {
+		tool_usage_error("issue", "--token names a soft token: soft tokens are issued in the free slot");
+		return EXIT_USAGE;
+	}
+	if (tool_card_admin(ctx->serial, &sec, reason, sizeof(reason)) != 0) {
+		tool_error("%s", reason);
+		return EXIT_OTHER;
+	}
+	v = cid_lifecycle_issue(&r, kind, a->uuid, ctx->serial, by ? by : "", (int64_t)now,
+	                        (int64_t)tool_issuer_add_years(now, CID_POLICY_CERT_VALIDITY_YEARS), a->hours, until);
+	rc = v.rv == CKR_OK ? EXIT_DONE : EXIT_OTHER;
+	if (rc == 0)
+		rc = tool_ck(ctx, "C_OpenSession",
+		             ctx->f->C_OpenSession(ctx->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the management key",
+		             ctx->f->C_Login(s, CKU_CAREID_CARD_ADMIN, sec.mgmt, (CK_ULONG)sec.mgmt_len));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the PUK", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)sec.puk, strlen(sec.puk)));
+	if (rc == 0)
+		rc = tool_ck(ctx, "setting the holder's PIN", ctx->f->C_InitPIN(s, (CK_UTF8CHAR *)pin->buf, pin->len));
+	if (rc == 0)
+		rc = tool_write_record(ctx, s, iss, &r);
+	if (rc == 0)
+		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin->buf, pin->len));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the management key",
+		             ctx->f->C_Login(s, CKU_CAREID_CARD_ADMIN, sec.mgmt, (CK_ULONG)sec.mgmt_len));
+	tool_card_secrets_wipe(&sec);
+	if (rc == 0)
+		rc = tool_keypair(ctx, s, 0x01, "Authentication", &keys[0]);
+	if (rc == 0)
+		rc = tool_keypair(ctx, s, 0x02, "Signature", &keys[1]);
+	if (rc == 0) {
+		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
+		                            a->uuid, now, certs, &why);
+		if (st != TOOL_ISSUER_OK) {
+			tool_error("%s", why.text);
+			rc = tool_issuer_exit(st);
+		}
+	}
+	if (rc == 0)
+		rc = tool_store_cert(ctx, s, 0x01, "Authentication", &certs[0]);
+	if (rc == 0)
+		rc = tool_store_cert(ctx, s, 0x02, "Signature", &certs[1]);
+	if (s != CK_INVALID_HANDLE) {
+		(void)ctx->f->C_Logout(s);
+		ctx->f->C_CloseSession(s);
+	}
+	if (rc == 0)
+		rc = report(ctx, &r, certs);
+	tool_issued_free(&certs[0]);
+	tool_issued_free(&certs[1]);
+	return rc;
+}
+
 int cmd_issue(tool_ctx *ctx, int argc, char **argv)
 {
 	issue_args a;
@@ -298,24 +376,26 @@ int cmd_issue(tool_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = check_rules(&a, kind, until, now)) != 0)
 		return rc;
-	if (ctx->token != NULL) {
-		tool_error("issuing onto a card (--token) is not built yet: a card needs its management key and PUK");
-		return EXIT_OTHER;
-	}
 	if ((st = tool_issuer_load_config(&iss, &why)) != TOOL_ISSUER_OK) {
 		tool_error("%s", why.text);
 		return tool_issuer_exit(st);
 	}
-	if ((rc = tool_load(ctx)) != 0 || (rc = find_free_slot(ctx)) != 0) {
+	if ((rc = tool_load(ctx)) != 0 ||
+	    (rc = ctx->token != NULL ? tool_pick_token(ctx) : find_free_slot(ctx)) != 0) {
 		tool_issuer_free(iss);
 		return rc;
 	}
 	memset(&pin, 0, sizeof(pin));
-	rc = tool_secret_read(&so, a.so_file, "SO passcode for the new token: ", "--so-passcode-file");
+	memset(&so, 0, sizeof(so));
+	/* A card's PUK comes from card_admin_file; a soft token's SO passcode
+	 * is the sponsor's to type. */
+	if (ctx->token == NULL)
+		rc = tool_secret_read(&so, a.so_file, "SO passcode for the new token: ", "--so-passcode-file");
 	if (rc == 0)
 		rc = tool_secret_new(&pin, a.new_file, "passcode for the holder", "--new-passcode-file");
 	if (rc == 0)
-		rc = make_token(ctx, &a, kind, until, iss, &so, &pin);
+		rc = ctx->token != NULL ? make_card(ctx, &a, kind, until, iss, &pin)
+		                        : make_token(ctx, &a, kind, until, iss, &so, &pin);
 	tool_secret_wipe(&so);
 	tool_secret_wipe(&pin);
 	tool_issuer_free(iss);

@@ -1,0 +1,96 @@
+#!/bin/bash
+# The Care Identity procedures on the virtual card in the private PC/SC
+# rig (tests/card/rig.sh), as on a soft token (P16): careid-tool issue onto
+# the card with the card's management key and PUK from card_admin_file
+# (once given, once derived from a master key and the card's serial), the
+# record in the card's data object, the alert at 89 days and not at 100,
+# a temporary card refused after its 72 hours, an edited record refused.
+#
+# Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
+#      CAREID_TOOL=build/src/tool/careid-tool tests/tool/lifecycle_card.sh
+# (as root; prints SKIP and exits 77 otherwise).
+set -u
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=../card/lib.sh
+. "$here/../card/lib.sh"
+if [ -z "${CAREID_RIG_DIR:-}" ] || [ -z "${CAREID_IN_RIG:-}" ]; then
+	export CAREID_IN_RIG=1
+	exec "$here/../card/rig.sh" -- bash "$here/$(basename "$0")" "$@"
+fi
+
+card_need python3 faketime pkcs11-tool
+TOOL=${CAREID_TOOL:-}
+[ -n "$TOOL" ] || { echo "SKIP: CAREID_TOOL does not name careid-tool"; exit 77; }
+case "$TOOL" in /*) ;; *) TOOL=$PWD/$TOOL ;; esac
+work=$CAREID_RIG_DIR/lifecycle
+mkdir -p "$work" && cd "$work" || exit 99
+export CAREID_TEST_LOG=$work/log
+printf 'card_readers = yes\nsoft_tokens = no\ncard_admin_file = %s/admin\n' "$work" >careid.conf
+export CAREID_CONF=$work/careid.conf
+uuid=$(awk '$1 == "uuid" { print $2 }' "$CAREID_STATE")
+ct() { "$TOOL" --module "$M" "$@"; }
+printf '135790\n' >pin
+# The rig's fresh card: the well-known 3DES management key, PUK 12345678.
+( umask 077; printf 'mgmt_key = 010203040506070801020304050607080102030405060708\npuk = 12345678\n' >admin )
+
+# status_is WANT CMD...: CMD exits with status WANT (output to the log).
+status_is() {
+	local want=$1 got
+	shift
+	"$@" >>"$CAREID_TEST_LOG" 2>&1
+	got=$?
+	echo "exit $got (expected $want)" >>"$CAREID_TEST_LOG"
+	[ "$got" = "$want" ]
+}
+# json NAME EXPR CMD...: CMD's stdout as d satisfies EXPR.
+json() {
+	local what=$1 expr=$2
+	shift 2
+	if "$@" >out.json 2>>"$CAREID_TEST_LOG" &&
+		python3 -c 'import json, sys; d = json.load(open("out.json")); sys.exit(0 if eval(sys.argv[1]) else 1)' "$expr" \
+			>>"$CAREID_TEST_LOG" 2>&1; then
+		ok "$what"
+	else
+		cat out.json >>"$CAREID_TEST_LOG"
+		not_ok "$what"
+	fi
+}
+login() { pkcs11-tool --module "$M" --login --pin "$(cat pin)" -O; }
+
+check "issuer init" status_is 0 bash -c 'ct() { "$1" --module "$2" "${@:3}"; }; ct "$1" "$2" issuer init --dir "$3/ra" --org "Example Care" >>careid.conf' _ "$TOOL" "$M" "$work"
+U=200000000001
+json "issue onto the card: two certificates" \
+	"d['uuid'] == '$U' and d['kind'] == 'standard' and len(d['certificates']) == 2" \
+	ct --json --token "$uuid" issue --uuid "$U" --new-passcode-file pin
+json "status: the card now shows the new UUID, its record and two certificates" \
+	"d['uuid'] == '$U' and d['backend'] == 'card' and d['kind'] == 'standard' and d['state'] == 'active' and sorted(c['id'] for c in d['certificates']) == ['01', '02'] and all(c['subject'] == 'CN=$U,OU=people,O=Example Care' and 729 <= c['days_left'] <= 731 for c in d['certificates'])" \
+	ct --json status
+check "the holder logs in to the card with the new PIN" status_is 0 login
+end=$(ct --json status | python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
+now=$(date +%s)
+check "the alert at 89 days on the card" bash -c \
+	'CAREID_LOG=warn faketime -f "+$1s" pkcs11-tool --module "$2" --login --pin 135790 -O 2>&1 | grep -q "certificates end in 89 days"' \
+	_ "$((end - 89 * 86400 - 3600 - now))" "$M"
+check "no alert at 100 days" bash -c \
+	'! CAREID_LOG=warn faketime -f "+$1s" pkcs11-tool --module "$2" --login --pin 135790 -O 2>&1 | grep -q "certificates end in"' \
+	_ "$((end - 100 * 86400 - now))" "$M"
+
+# A temporary card, the keys derived from a master key and the serial.
+( umask 077; printf 'master_key = %s\n' "$(printf '%064d' 7)" >admin )
+check "a master key whose derived management key is not the card's: refused (exit 3)" status_is 3 \
+	ct --token "$U" issue --uuid 200000000002 --kind temporary --hours 72 --new-passcode-file pin
+( umask 077; printf 'mgmt_key = 010203040506070801020304050607080102030405060708\npuk = 12345678\n' >admin )
+check "a 73-hour temporary card is refused (exit 1)" status_is 1 \
+	ct --token "$U" issue --uuid 200000000002 --kind temporary --hours 73 --new-passcode-file pin
+json "a 72-hour temporary card onto the same card" "d['kind'] == 'temporary' and d['access_end'] is not None" \
+	ct --json --token "$U" issue --uuid 200000000002 --kind temporary --hours 72 --new-passcode-file pin
+check "the temporary card works 71 hours later" status_is 0 faketime -f '+71h' \
+	pkcs11-tool --module "$M" --login --pin 135790 -O
+check "73 hours later the right PIN is refused (P11)" bash -c \
+	'CAREID_LOG=warn faketime -f "+73h" pkcs11-tool --module "$1" --login --pin 135790 -O 2>&1 | grep -q "refused by P11"' _ "$M"
+json "...status: access-ended, no try spent" "d['state'] == 'access-ended' and d['user_tries_left'] == 3" \
+	faketime -f '+73h' "$TOOL" --module "$M" --json status
+chmod 0644 admin
+check "a card_admin_file others can read is refused" status_is 4 \
+	ct --token 200000000002 issue --uuid 200000000003 --new-passcode-file pin
+finish
