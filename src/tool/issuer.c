@@ -335,8 +335,9 @@ tool_issuer_status tool_issuer_load(const char *cert_path, const char *key, cons
 		return fail(why, TOOL_ISSUER_UNSUPPORTED,
 		            "issuer_key %s: an issuer key on a PKCS#11 token is not supported yet; use a PEM key file", key);
 	if (!cid_config_org_ok(org))
-		return fail(why, TOOL_ISSUER_BAD_ARGUMENT,
-		            "issuer_org must be 1 to %d bytes without control characters or '#'", CID_ISSUER_ORG_MAX);
+		return fail(why, TOOL_ISSUER_BAD_ISSUER,
+		            "issuer_org must be 1 to %d bytes of UTF-8 without control characters or '#'",
+		            CID_ISSUER_ORG_MAX);
 	if (libctx() == NULL)
 		return crypto_fail(why, "loading OpenSSL's default provider");
 	if ((iss = calloc(1, sizeof(*iss))) == NULL || (iss->org = strdup(org)) == NULL) {
@@ -617,7 +618,7 @@ tool_issuer_status tool_issuer_init(const char *dir, const char *org, int years,
 	*cert_path = *key_path = NULL;
 	if (!cid_config_org_ok(org))
 		return fail(why, TOOL_ISSUER_BAD_ARGUMENT,
-		            "the organisation must be 1 to %d bytes without control characters or '#', "
+		            "the organisation must be 1 to %d bytes of UTF-8 without control characters or '#', "
 		            "and not begin or end with a blank", CID_ISSUER_ORG_MAX);
 	if (years < TOOL_ISSUER_MIN_YEARS || years > TOOL_ISSUER_MAX_YEARS)
 		return fail(why, TOOL_ISSUER_BAD_ARGUMENT,

@@ -44,7 +44,8 @@ typedef enum {
 	TOOL_ISSUER_NOT_YET,       /* now is before the issuer's notBefore */
 	TOOL_ISSUER_UNSUPPORTED,   /* a pkcs11: URI key: not supported yet */
 	TOOL_ISSUER_NOT_CONFIGURED,/* issuer_cert, issuer_key or issuer_org missing */
-	TOOL_ISSUER_BAD_ISSUER,    /* unreadable files, not a CA, key and certificate differ */
+	TOOL_ISSUER_BAD_ISSUER,    /* unreadable files, not a CA, key and certificate differ,
+	                            * a bad issuer_org */
 	TOOL_ISSUER_EXISTS,        /* init: the directory already holds an issuer */
 	TOOL_ISSUER_IO,            /* init: a directory or file could not be made */
 	TOOL_ISSUER_CRYPTO,        /* OpenSSL failed (out of memory, no randomness) */

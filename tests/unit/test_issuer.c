@@ -566,7 +566,7 @@ static void load_refusals(void **state)
 	assert_non_null(strstr(why.text, "not supported yet"));
 	assert_null(x);
 	assert_int_equal(TOOL_ISSUER_NOT_CONFIGURED, tool_issuer_load(ca_cert, NULL, ORG, &x, &why));
-	assert_int_equal(TOOL_ISSUER_BAD_ARGUMENT, tool_issuer_load(ca_cert, ca_key, "a#b", &x, &why));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, ca_key, "a#b", &x, &why));
 	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load("/nonexistent.pem", ca_key, ORG, &x, &why));
 	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, "/nonexistent.key", ORG, &x, &why));
 	/* The key file as the certificate, and the certificate as the key. */
