@@ -739,6 +739,59 @@ static void key_on_a_token(void **state)
 	unsetenv("SOFTHSM2_CONF");
 }
 
+/* The key on a careid soft token, through the module under test. */
+static void key_on_a_careid_token(void **state)
+{
+	const char *module = getenv("CAREID_MODULE");
+	char conf[160], pin[160], uri[640];
+	tool_issuer *t = NULL;
+	tool_issuer_why why;
+	tool_issued pair[2];
+	X509 *ca, *x0;
+	FILE *f;
+
+	(void)state;
+	if (module == NULL || *module != '/' || access(module, R_OK) != 0 ||
+	    run("command -v pkcs11-tool >/dev/null && command -v openssl >/dev/null") != 0)
+		skip();
+	snprintf(conf, sizeof(conf), "%s/careid-issuer.conf", root);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "token_dir = %s/careid-tokens\nkdf_cost = 10\ncard_readers = no\n", root);
+	fclose(f);
+	setenv("CAREID_CONF", conf, 1);
+	snprintf(pin, sizeof(pin), "%s/careid.pin", root);
+	f = fopen(pin, "w");
+	assert_non_null(f);
+	fputs("123456\n", f);
+	fclose(f);
+	assert_int_equal(0, run("p() { pkcs11-tool --module '%s' \"$@\" >/dev/null 2>&1; }; "
+	                        "p --init-token --label 000000000001 --so-pin 12345678 && "
+	                        "p --token-label 000000000001 --login --login-type so --so-pin 12345678 "
+	                        "--init-pin --new-pin 123456 && "
+	                        "openssl pkey -in '%s' -outform DER -out '%s/ra.der' && "
+	                        "p --token-label 000000000001 --login --pin 123456 --write-object '%s/ra.der' "
+	                        "--type privkey --id 01 --label issuer",
+	                        module, ca_key, root, root));
+	snprintf(uri, sizeof(uri), "pkcs11:token=000000000001;object=issuer;type=private?module-path=%s"
+	         "&pin-source=file:%s", module, pin);
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_issue_pair(t, auth_spki, auth_len, sign_spki, sign_len, UUID,
+	                                                        at("2027-06-30T12:00:00Z"), pair, &why));
+	ca = read_pem(ca_cert);
+	x0 = parse(&pair[0]);
+	check_common(x0, ca, "2027-06-30T12:00:00Z", "2029-06-30T12:00:00Z", auth_key);
+	X509_free(x0);
+	x0 = parse(&pair[1]);
+	check_common(x0, ca, "2027-06-30T12:00:00Z", "2029-06-30T12:00:00Z", sign_key);
+	X509_free(x0);
+	X509_free(ca);
+	tool_issued_free(&pair[0]);
+	tool_issued_free(&pair[1]);
+	tool_issuer_free(t);
+	unsetenv("CAREID_CONF");
+}
+
 static void load_from_config(void **state)
 {
 	char conf[160];
@@ -777,7 +830,12 @@ static void load_from_config(void **state)
 	unsetenv("CAREID_CONF");
 }
 
-int main(void)
+/* With the argument "tokens", only the tests that keep the issuer's key on
+ * a PKCS#11 token: they run other programs (softhsm2-util, pkcs11-tool,
+ * openssl) and load other modules, so they are a test of their own in the
+ * tool suite (tests/meson.build), away from the sanitizer and valgrind
+ * passes of the unit suite. */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_calendar_years),
@@ -791,9 +849,14 @@ int main(void)
 		cmocka_unit_test(init_files),
 		cmocka_unit_test(init_refusals),
 		cmocka_unit_test(load_refusals),
-		cmocka_unit_test(key_on_a_token),
 		cmocka_unit_test(load_from_config),
 	};
+	const struct CMUnitTest token_tests[] = {
+		cmocka_unit_test(key_on_a_token),
+		cmocka_unit_test(key_on_a_careid_token),
+	};
 	setenv("CAREID_LOG", "none", 1);
+	if (argc > 1 && strcmp(argv[1], "tokens") == 0)
+		return cmocka_run_group_tests_name("issuer keys on tokens", token_tests, group_setup, group_teardown);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
