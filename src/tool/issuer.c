@@ -61,7 +61,7 @@ static OSSL_LIB_CTX *libctx(void)
 	return ctx;
 }
 
-/* ---- small helpers --------------------------------------------------- */
+/* ---- messages, time and names ---------------------------------------- */
 
 static tool_issuer_status fail(tool_issuer_why *why, tool_issuer_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -120,7 +120,7 @@ static void org_rule(void **state)
 	longest[CID_ISSUER_ORG_MAX + 1] = '\0';
 	assert_false(cid_config_org_ok(longest));
 	assert_false(cid_config_org_ok(""));
-	assert_false(cid_config_org_ok(" lead"));
+	assert_false(cid_config_org_ok(" leading"));
 	assert_false(cid_config_org_ok("trail "));
 	assert_false(cid_config_org_ok("a#b"));
 	assert_false(cid_config_org_ok("tab\there"));

@@ -530,7 +530,7 @@ static void init_files(void **state)
 static void init_refusals(void **state)
 {
 	static const char *const bad_orgs[] = {
-		"", " lead", "trail ", "a#b", "new\nline", "01234567890123456789012345678901234567890123",
+		"", " leading", "trail ", "a#b", "new\nline", "01234567890123456789012345678901234567890123",
 	};
 	tool_issuer_why why;
 	char dir[128], *cp, *kp;
