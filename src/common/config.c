@@ -49,6 +49,30 @@ static int parse_bool(const char *v, bool *out)
 	return 0;
 }
 
+/* Well-formed UTF-8 (RFC 3629): no overlong form, no surrogate, nothing
+ * past U+10FFFF.  A certificate's name must be. */
+static bool utf8_ok(const unsigned char *s, size_t n)
+{
+	size_t i = 0;
+
+	while (i < n) {
+		unsigned char c = s[i];
+		size_t len = c < 0x80 ? 1 : c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3
+		           : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+
+		if (len == 0 || n - i < len)
+			return false;
+		for (size_t k = 1; k < len; k++)
+			if ((s[i + k] & 0xC0) != 0x80)
+				return false;
+		if ((c == 0xE0 && s[i + 1] < 0xA0) || (c == 0xED && s[i + 1] > 0x9F) ||
+		    (c == 0xF0 && s[i + 1] < 0x90) || (c == 0xF4 && s[i + 1] > 0x8F))
+			return false;
+		i += len;
+	}
+	return true;
+}
+
 bool cid_config_org_ok(const char *org)
 {
 	size_t n = strlen(org);
@@ -59,7 +83,7 @@ bool cid_config_org_ok(const char *org)
 	for (size_t i = 0; i < n; i++)
 		if (iscntrl((unsigned char)org[i]) || org[i] == '#')
 			return false;
-	return true;
+	return utf8_ok((const unsigned char *)org, n);
 }
 
 static int set_string(char **slot, const char *v)
@@ -121,7 +145,7 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 		}
 	} else if (strcmp(k, "issuer_org") == 0) {
 		if (!cid_config_org_ok(v) || set_string(&cfg->issuer_org, v) != 0) {
-			CID_ERROR("%s:%u: issuer_org must be 1 to %d bytes without control characters or '#'",
+			CID_ERROR("%s:%u: issuer_org must be 1 to %d bytes of UTF-8 without control characters or '#'",
 			          file, line, CID_ISSUER_ORG_MAX);
 			return -1;
 		}

@@ -17,11 +17,12 @@
  *   issuer_key  its private key: an absolute path to a PEM file, or a
  *               pkcs11: URI (RFC 7512) naming a key on any PKCS#11 token
  *   issuer_org  the organisation, the O of every card certificate's
- *               subject: 1..CID_ISSUER_ORG_MAX bytes, no control character
+ *               subject: 1..CID_ISSUER_ORG_MAX bytes of UTF-8, no control
+ *               character
  *   card_admin_file  the file holding the card management key and PUK
  *               for RA work on cards (careid-tool only; docs/lifecycle.md)
  *   (careid-tool issuer init prints the three issuer_* lines; the module
- *   reads them but issues nothing itself.)
+ *   uses issuer_cert to check lifecycle records and issues nothing.)
  * Unknown keys are logged and ignored, so that an older module can read a
  * newer file. */
 #ifndef CAREID_COMMON_CONFIG_H
@@ -51,8 +52,8 @@ typedef struct cid_config {
  * CN at 64 characters (RFC 5280, ub-common-name): 64 - 21. */
 #define CID_ISSUER_ORG_MAX   43
 
-/* True when org can be issuer_org: 1..CID_ISSUER_ORG_MAX bytes, no control
- * character, no '#' (the comment mark of this file), no blank at either end
+/* True when org can be issuer_org: 1..CID_ISSUER_ORG_MAX bytes of UTF-8, no
+ * control character, no '#' (the comment mark of this file), no blank at either end
  * (the reader trims them away). */
 bool cid_config_org_ok(const char *org);
 

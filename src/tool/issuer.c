@@ -14,7 +14,9 @@
 #include <unistd.h>
 
 #include <openssl/bn.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -26,10 +28,12 @@
 #include "common/config.h"
 #include "policy/policy.h"
 #include "tool/issuer.h"
+#include "tool/issuer_p11.h"
 
 struct tool_issuer {
 	X509 *cert;
-	EVP_PKEY *key;
+	EVP_PKEY *key;      /* a PEM key, or NULL with p11 */
+	issuer_p11 *p11;    /* a key on a PKCS#11 token */
 	char *org;
 	time_t not_before, not_after;
 	ASN1_OCTET_STRING *key_id; /* the issuer's subject key identifier */
@@ -57,7 +61,7 @@ static OSSL_LIB_CTX *libctx(void)
 	return ctx;
 }
 
-/* ---- small helpers --------------------------------------------------- */
+/* ---- messages, time and names ---------------------------------------- */
 
 static tool_issuer_status fail(tool_issuer_why *why, tool_issuer_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
@@ -178,6 +182,145 @@ static bool sign_cert(X509 *x, EVP_PKEY *key)
 	          X509_sign_ctx(x, m) > 0;
 
 	EVP_MD_CTX_free(m);
+	return ok;
+}
+
+/* ---- signing on a PKCS#11 token --------------------------------------- */
+
+/* OpenSSL 3.0 has no call to set a certificate's signature from outside,
+ * so the certificate is first signed with a throwaway key of the issuer's
+ * curve (which fills in both signature algorithm fields), then its
+ * to-be-signed part is signed on the token and the DER put together by
+ * hand: SEQUENCE { tbsCertificate, signatureAlgorithm, BIT STRING }. */
+
+static size_t der_len_bytes(size_t n)
+{
+	return n < 0x80 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 4;
+}
+
+static uint8_t *der_put_header(uint8_t *p, uint8_t tag, size_t n)
+{
+	*p++ = tag;
+	if (n < 0x80) {
+		*p++ = (uint8_t)n;
+	} else if (n < 0x100) {
+		*p++ = 0x81;
+		*p++ = (uint8_t)n;
+	} else if (n < 0x10000) {
+		*p++ = 0x82;
+		*p++ = (uint8_t)(n >> 8);
+		*p++ = (uint8_t)n;
+	} else {
+		*p++ = 0x83;
+		*p++ = (uint8_t)(n >> 16);
+		*p++ = (uint8_t)(n >> 8);
+		*p++ = (uint8_t)n;
+	}
+	return p;
+}
+
+/* r || s from the token as an ECDSA-Sig-Value (RFC 3279). */
+static int ecdsa_raw_to_der(const uint8_t *raw, size_t len, unsigned char **der)
+{
+	ECDSA_SIG *sig = ECDSA_SIG_new();
+	BIGNUM *r = BN_bin2bn(raw, (int)(len / 2), NULL);
+	BIGNUM *s = BN_bin2bn(raw + len / 2, (int)(len / 2), NULL);
+	int n = -1;
+
+	if (sig != NULL && r != NULL && s != NULL && len % 2 == 0 && ECDSA_SIG_set0(sig, r, s) == 1) {
+		r = s = NULL;
+		*der = NULL;
+		n = i2d_ECDSA_SIG(sig, der);
+	}
+	BN_free(r);
+	BN_free(s);
+	ECDSA_SIG_free(sig);
+	return n;
+}
+
+static bool sign_on_token(const tool_issuer *iss, X509 *x, uint8_t **der, size_t *der_len)
+{
+	EVP_PKEY *ca_pub = X509_get0_pubkey(iss->cert), *throwaway = NULL;
+	char group[64];
+	unsigned char *tbs = NULL, *alg = NULL, *sig = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	uint8_t raw[256];
+	size_t rawlen = sizeof(raw), body, total;
+	int tbslen = -1, alglen = -1, siglen = -1;
+	const X509_ALGOR *palg;
+	EVP_MD *mdalg = NULL;
+	uint8_t *out = NULL, *p;
+	bool ok = false;
+
+	if (ca_pub == NULL || !EVP_PKEY_is_a(ca_pub, "EC") ||
+	    EVP_PKEY_get_utf8_string_param(ca_pub, OSSL_PKEY_PARAM_GROUP_NAME, group, sizeof(group), NULL) != 1 ||
+	    (throwaway = EVP_PKEY_Q_keygen(libctx(), NULL, "EC", group)) == NULL || !sign_cert(x, throwaway))
+		goto out;
+	X509_get0_signature(NULL, &palg, x);
+	if ((tbslen = i2d_re_X509_tbs(x, &tbs)) <= 0 || (alglen = i2d_X509_ALGOR(palg, &alg)) <= 0 ||
+	    (mdalg = EVP_MD_fetch(libctx(), digest_for(ca_pub), NULL)) == NULL ||
+	    EVP_Digest(tbs, (size_t)tbslen, md, &mdlen, mdalg, NULL) != 1 ||
+	    issuer_p11_sign(iss->p11, md, mdlen, raw, &rawlen) != 0 || (siglen = ecdsa_raw_to_der(raw, rawlen, &sig)) <= 0)
+		goto out;
+	/* BIT STRING: one byte of unused bits (none), then the signature. */
+	body = (size_t)tbslen + (size_t)alglen + 1 + der_len_bytes((size_t)siglen + 1) + 1 + (size_t)siglen;
+	total = 1 + der_len_bytes(body) + body;
+	if ((out = OPENSSL_malloc(total)) == NULL)
+		goto out;
+	p = der_put_header(out, 0x30, body);
+	memcpy(p, tbs, (size_t)tbslen);
+	p += tbslen;
+	memcpy(p, alg, (size_t)alglen);
+	p += alglen;
+	p = der_put_header(p, 0x03, (size_t)siglen + 1);
+	*p++ = 0;
+	memcpy(p, sig, (size_t)siglen);
+	{
+		/* What the token signed must verify under the issuer's certificate:
+		 * a URI naming some other key is caught here. */
+		const unsigned char *q = out;
+		X509 *back = d2i_X509(NULL, &q, (long)total);
+
+		ok = back != NULL && q == out + total && X509_verify(back, ca_pub) == 1;
+		X509_free(back);
+	}
+out:
+	if (ok) {
+		*der = out;
+		*der_len = total;
+	} else {
+		OPENSSL_free(out);
+	}
+	EVP_PKEY_free(throwaway);
+	EVP_MD_free(mdalg);
+	OPENSSL_free(tbs);
+	OPENSSL_free(alg);
+	OPENSSL_free(sig);
+	OPENSSL_cleanse(md, sizeof(md));
+	return ok;
+}
+
+/* The token's key is the certificate's when a signature it makes over a
+ * random digest verifies under the certificate's public key. */
+static bool token_key_matches(const tool_issuer *iss)
+{
+	EVP_PKEY *ca_pub = X509_get0_pubkey(iss->cert);
+	EVP_PKEY_CTX *v = NULL;
+	unsigned char md[32], *sig = NULL;
+	uint8_t raw[256];
+	size_t rawlen = sizeof(raw);
+	int siglen;
+	bool ok;
+
+	ok = ca_pub != NULL && RAND_bytes_ex(libctx(), md, sizeof(md), 0) == 1 &&
+	     issuer_p11_sign(iss->p11, md, sizeof(md), raw, &rawlen) == 0 &&
+	     (siglen = ecdsa_raw_to_der(raw, rawlen, &sig)) > 0 &&
+	     (v = EVP_PKEY_CTX_new_from_pkey(libctx(), ca_pub, NULL)) != NULL && EVP_PKEY_verify_init(v) == 1 &&
+	     EVP_PKEY_verify(v, sig, (size_t)siglen, md, sizeof(md)) == 1;
+	EVP_PKEY_CTX_free(v);
+	OPENSSL_free(sig);
+	ERR_clear_error();
 	return ok;
 }
 
@@ -304,6 +447,7 @@ void tool_issuer_free(tool_issuer *iss)
 		return;
 	X509_free(iss->cert);
 	EVP_PKEY_free(iss->key);
+	issuer_p11_close(iss->p11);
 	ASN1_OCTET_STRING_free(iss->key_id);
 	free(iss->org);
 	free(iss);
@@ -331,12 +475,10 @@ tool_issuer_status tool_issuer_load(const char *cert_path, const char *key, cons
 	*out = NULL;
 	if (cert_path == NULL || key == NULL || org == NULL)
 		return fail(why, TOOL_ISSUER_NOT_CONFIGURED, "no issuer: issuer_cert, issuer_key and issuer_org are all needed");
-	if (strncasecmp(key, "pkcs11:", 7) == 0)
-		return fail(why, TOOL_ISSUER_UNSUPPORTED,
-		            "issuer_key %s: an issuer key on a PKCS#11 token is not supported yet; use a PEM key file", key);
 	if (!cid_config_org_ok(org))
-		return fail(why, TOOL_ISSUER_BAD_ARGUMENT,
-		            "issuer_org must be 1 to %d bytes without control characters or '#'", CID_ISSUER_ORG_MAX);
+		return fail(why, TOOL_ISSUER_BAD_ISSUER,
+		            "issuer_org must be 1 to %d bytes of UTF-8 without control characters or '#'",
+		            CID_ISSUER_ORG_MAX);
 	if (libctx() == NULL)
 		return crypto_fail(why, "loading OpenSSL's default provider");
 	if ((iss = calloc(1, sizeof(*iss))) == NULL || (iss->org = strdup(org)) == NULL) {
@@ -353,8 +495,15 @@ tool_issuer_status tool_issuer_load(const char *cert_path, const char *key, cons
 		            ossl_reason());
 	}
 	BIO_free(b);
-	b = BIO_new_file(key, "r");
-	if (b == NULL ||
+	if (strncasecmp(key, "pkcs11:", 7) == 0) {
+		tool_issuer_status st = issuer_p11_open(key, &iss->p11, why);
+
+		if (st != TOOL_ISSUER_OK) {
+			tool_issuer_free(iss);
+			return st;
+		}
+		b = NULL;
+	} else if ((b = BIO_new_file(key, "r")) == NULL ||
 	    (iss->key = PEM_read_bio_PrivateKey_ex(b, NULL, no_passphrase, &wanted_pass, libctx(), NULL)) == NULL) {
 		BIO_free(b);
 		tool_issuer_free(iss);
@@ -375,7 +524,12 @@ tool_issuer_status tool_issuer_load(const char *cert_path, const char *key, cons
 		            "issuer_cert %s: not a CA certificate allowed to sign certificates "
 		            "(basicConstraints CA:TRUE and keyUsage keyCertSign)", cert_path);
 	}
-	if (X509_check_private_key(iss->cert, iss->key) != 1) {
+	if (iss->p11 != NULL && !EVP_PKEY_is_a(X509_get0_pubkey(iss->cert), "EC")) {
+		tool_issuer_free(iss);
+		return fail(why, TOOL_ISSUER_BAD_ISSUER, "issuer_cert %s: a key on a PKCS#11 token must be an EC key",
+		            cert_path);
+	}
+	if (iss->p11 != NULL ? !token_key_matches(iss) : X509_check_private_key(iss->cert, iss->key) != 1) {
 		ERR_clear_error();
 		tool_issuer_free(iss);
 		return fail(why, TOOL_ISSUER_BAD_ISSUER, "issuer_key %s is not the key of issuer_cert %s", key, cert_path);
@@ -493,7 +647,9 @@ static tool_issuer_status make_one(const tool_issuer *iss, const uint8_t *spki, 
 	     set_validity(x, now, na) && X509_set_pubkey(x, pub) == 1 && add_basic_constraints(x, false, -1) &&
 	     (role == TOOL_CERT_AUTH ? add_key_usage(x, auth_bits, 1) && add_client_auth(x)
 	                             : add_key_usage(x, sign_bits, 2)) &&
-	     add_key_ids(x, iss->key_id) && sign_cert(x, iss->key) && to_der(x, &out->der, &out->der_len);
+	     add_key_ids(x, iss->key_id) &&
+	     (iss->p11 != NULL ? sign_on_token(iss, x, &out->der, &out->der_len)
+	                       : sign_cert(x, iss->key) && to_der(x, &out->der, &out->der_len));
 	if (ok) {
 		out->not_before = now;
 		out->not_after = na;
@@ -617,7 +773,7 @@ tool_issuer_status tool_issuer_init(const char *dir, const char *org, int years,
 	*cert_path = *key_path = NULL;
 	if (!cid_config_org_ok(org))
 		return fail(why, TOOL_ISSUER_BAD_ARGUMENT,
-		            "the organisation must be 1 to %d bytes without control characters or '#', "
+		            "the organisation must be 1 to %d bytes of UTF-8 without control characters or '#', "
 		            "and not begin or end with a blank", CID_ISSUER_ORG_MAX);
 	if (years < TOOL_ISSUER_MIN_YEARS || years > TOOL_ISSUER_MAX_YEARS)
 		return fail(why, TOOL_ISSUER_BAD_ARGUMENT,

@@ -23,6 +23,9 @@
  *     authentication certificate only, subject and authority key
  *     identifiers (RFC 5280 method 1: SHA-1 of the public key bits).
  *
+ * The issuer's key is a PEM file or an EC key on any PKCS#11 token
+ * (signing with CKM_ECDSA over a digest made here).
+ *
  * OpenSSL is used through the issuer's own library context (only the
  * default provider, no configuration file), never through the process's
  * default one, which the host's openssl.cnf configures. */
@@ -42,9 +45,10 @@ typedef enum {
 	TOOL_ISSUER_BAD_KEY,       /* a public key that is no SubjectPublicKeyInfo, a bad role */
 	TOOL_ISSUER_PAST_ISSUER,   /* notAfter would pass the issuer's notAfter */
 	TOOL_ISSUER_NOT_YET,       /* now is before the issuer's notBefore */
-	TOOL_ISSUER_UNSUPPORTED,   /* a pkcs11: URI key: not supported yet */
+	TOOL_ISSUER_UNSUPPORTED,   /* an encrypted PEM key: not supported yet */
 	TOOL_ISSUER_NOT_CONFIGURED,/* issuer_cert, issuer_key or issuer_org missing */
-	TOOL_ISSUER_BAD_ISSUER,    /* unreadable files, not a CA, key and certificate differ */
+	TOOL_ISSUER_BAD_ISSUER,    /* unreadable files, not a CA, key and certificate differ,
+	                            * a bad issuer_org */
 	TOOL_ISSUER_EXISTS,        /* init: the directory already holds an issuer */
 	TOOL_ISSUER_IO,            /* init: a directory or file could not be made */
 	TOOL_ISSUER_CRYPTO,        /* OpenSSL failed (out of memory, no randomness) */
@@ -73,9 +77,12 @@ typedef struct {
 time_t tool_issuer_add_years(time_t t, int years);
 
 /* Loads an issuer: cert_path a PEM CA certificate, key a PEM private key
- * file (a pkcs11: URI gives TOOL_ISSUER_UNSUPPORTED for now), org the O of
- * the certificates it issues.  The certificate must be a CA allowed to sign
- * certificates, and the key must be its key. */
+ * file or a pkcs11: URI naming an EC key on a PKCS#11 token (issuer_p11.h
+ * has the URI's attributes; the token stays logged in until
+ * tool_issuer_free), org the O of the certificates it issues.  The
+ * certificate must be a CA allowed to sign certificates, and the key must
+ * be its key (for a token key: a signature it makes verifies under the
+ * certificate). */
 tool_issuer_status tool_issuer_load(const char *cert_path, const char *key, const char *org, tool_issuer **out,
                                     tool_issuer_why *why);
 /* The same from the configuration (CAREID_CONF: issuer_cert, issuer_key,

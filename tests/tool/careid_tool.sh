@@ -334,8 +334,8 @@ for years in 2 101 abc 10x; do
 	PATTERN='--years must be a whole number from 3 to 100' check_status "issuer init --years $years exits 2" 2 \
 		ct issuer init --dir "$ISS/u" --org X --years "$years"
 done
-for org in "" "A#B" " lead" "$(printf 'x%.0s' $(seq 44))"; do
-	PATTERN='organisation must be 1 to 43 bytes' check_status "issuer init --org '$org' exits 2" 2 \
+for org in "" "A#B" " leading" "$(printf 'x%.0s' $(seq 44))" "$(printf 'H\364pital')"; do
+	PATTERN='organisation must be 1 to 43 bytes of UTF-8' check_status "issuer init --org '$org' exits 2" 2 \
 		ct issuer init --dir "$ISS/u" --org "$org"
 done
 it_check "no directory is left by refused requests" test ! -e "$ISS/u"

@@ -120,11 +120,20 @@ static void org_rule(void **state)
 	longest[CID_ISSUER_ORG_MAX + 1] = '\0';
 	assert_false(cid_config_org_ok(longest));
 	assert_false(cid_config_org_ok(""));
-	assert_false(cid_config_org_ok(" lead"));
+	assert_false(cid_config_org_ok(" leading"));
 	assert_false(cid_config_org_ok("trail "));
 	assert_false(cid_config_org_ok("a#b"));
 	assert_false(cid_config_org_ok("tab\there"));
 	assert_false(cid_config_org_ok("del\x7f"));
+	/* Not UTF-8: a stray continuation byte, a cut sequence, an overlong
+	 * '/', a surrogate, past U+10FFFF, a Latin-1 byte. */
+	assert_false(cid_config_org_ok("a\x80" "b"));
+	assert_false(cid_config_org_ok("a\xc3"));
+	assert_false(cid_config_org_ok("\xc0\xaf"));
+	assert_false(cid_config_org_ok("\xed\xa0\x80"));
+	assert_false(cid_config_org_ok("\xf4\x90\x80\x80"));
+	assert_false(cid_config_org_ok("H\xf4pital"));
+	assert_true(cid_config_org_ok("\xe2\x82\xac \xf0\x9f\x8f\xa5"));
 }
 
 static void refuses_bad_files(void **state)

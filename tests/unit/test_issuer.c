@@ -530,7 +530,7 @@ static void init_files(void **state)
 static void init_refusals(void **state)
 {
 	static const char *const bad_orgs[] = {
-		"", " lead", "trail ", "a#b", "new\nline", "01234567890123456789012345678901234567890123",
+		"", " leading", "trail ", "a#b", "new\nline", "01234567890123456789012345678901234567890123",
 	};
 	tool_issuer_why why;
 	char dir[128], *cp, *kp;
@@ -561,12 +561,12 @@ static void load_refusals(void **state)
 	FILE *f;
 
 	(void)state;
-	assert_int_equal(TOOL_ISSUER_UNSUPPORTED,
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
 	                 tool_issuer_load(ca_cert, "pkcs11:token=ra;object=issuer", ORG, &x, &why));
-	assert_non_null(strstr(why.text, "not supported yet"));
+	assert_non_null(strstr(why.text, "module-path"));
 	assert_null(x);
 	assert_int_equal(TOOL_ISSUER_NOT_CONFIGURED, tool_issuer_load(ca_cert, NULL, ORG, &x, &why));
-	assert_int_equal(TOOL_ISSUER_BAD_ARGUMENT, tool_issuer_load(ca_cert, ca_key, "a#b", &x, &why));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, ca_key, "a#b", &x, &why));
 	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load("/nonexistent.pem", ca_key, ORG, &x, &why));
 	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, "/nonexistent.key", ORG, &x, &why));
 	/* The key file as the certificate, and the certificate as the key. */
@@ -624,6 +624,174 @@ static void load_refusals(void **state)
 	assert_null(x);
 }
 
+/* ---- the issuer's key on a PKCS#11 token (SoftHSM2) -------------------- */
+
+#define SOFTHSM "/usr/lib/softhsm/libsofthsm2.so"
+
+static int run(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static int run(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	return system(cmd);
+}
+
+static void key_on_a_token(void **state)
+{
+	char conf[160], pin[160], wrong[160], uri[512], other[160], *cp, *kp;
+	X509 *ca, *x0, *x1;
+	tool_issuer *t = NULL;
+	tool_issuer_why why;
+	tool_issued pair[2];
+	FILE *f;
+
+	(void)state;
+	if (access(SOFTHSM, R_OK) != 0 || run("command -v softhsm2-util >/dev/null") != 0)
+		skip();
+	snprintf(conf, sizeof(conf), "%s/softhsm2.conf", root);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "directories.tokendir = %s/hsm\nobjectstore.backend = file\nlog.level = ERROR\n", root);
+	fclose(f);
+	setenv("SOFTHSM2_CONF", conf, 1);
+	snprintf(pin, sizeof(pin), "%s/hsm.pin", root);
+	snprintf(wrong, sizeof(wrong), "%s/wrong.pin", root);
+	f = fopen(pin, "w");
+	assert_non_null(f);
+	fputs("1234\n", f);
+	fclose(f);
+	f = fopen(wrong, "w");
+	assert_non_null(f);
+	fputs("9999\n", f);
+	fclose(f);
+	snprintf(other, sizeof(other), "%s/hsm-other", root);
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_init(other, "Other", 20, time(NULL), &cp, &kp, &why));
+	assert_int_equal(0, run("mkdir -p %s/hsm && softhsm2-util --init-token --free --label ra --pin 1234 "
+	                        "--so-pin 12345678 >/dev/null && "
+	                        "softhsm2-util --import %s --token ra --label issuer --id 01 --pin 1234 >/dev/null && "
+	                        "softhsm2-util --import %s --token ra --label other --id 02 --pin 1234 >/dev/null",
+	                        root, ca_key, kp));
+	free(cp);
+	free(kp);
+
+	snprintf(uri, sizeof(uri), "pkcs11:token=ra;object=issuer;type=private?module-path=" SOFTHSM
+	         "&pin-source=file:%s", pin);
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_issue_pair(t, auth_spki, auth_len, sign_spki, sign_len, UUID,
+	                                                        at("2028-02-29T07:00:00Z"), pair, &why));
+	ca = read_pem(ca_cert);
+	x0 = parse(&pair[0]);
+	x1 = parse(&pair[1]);
+	check_common(x0, ca, "2028-02-29T07:00:00Z", "2030-02-28T07:00:00Z", auth_key);
+	check_common(x1, ca, "2028-02-29T07:00:00Z", "2030-02-28T07:00:00Z", sign_key);
+	assert_int_equal(KU_DIGITAL_SIGNATURE, X509_get_key_usage(x0));
+	assert_int_equal(KU_DIGITAL_SIGNATURE | KU_NON_REPUDIATION, X509_get_key_usage(x1));
+	check_chain(x0, ca, at("2028-03-01T00:00:00Z"), X509_PURPOSE_SSL_CLIENT, 1);
+	X509_free(x0);
+	X509_free(x1);
+	X509_free(ca);
+	tool_issued_free(&pair[0]);
+	tool_issued_free(&pair[1]);
+	tool_issuer_free(t);
+
+	/* The same key by its CKA_ID. */
+	snprintf(uri, sizeof(uri), "pkcs11:token=ra;id=%%01?module-path=" SOFTHSM "&pin-source=%s", pin);
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	tool_issuer_free(t);
+
+	/* Another key on the token: not the certificate's. */
+	snprintf(uri, sizeof(uri), "pkcs11:token=ra;object=other?module-path=" SOFTHSM "&pin-source=file:%s", pin);
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_non_null(strstr(why.text, "is not the key of"));
+	/* No such key, no such token, no PIN, a wrong PIN, a PIN in the URI. */
+	snprintf(uri, sizeof(uri), "pkcs11:token=ra;object=nokey?module-path=" SOFTHSM "&pin-source=file:%s", pin);
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_non_null(strstr(why.text, "no EC private key"));
+	snprintf(uri, sizeof(uri), "pkcs11:token=nosuch;object=issuer?module-path=" SOFTHSM "&pin-source=file:%s", pin);
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_non_null(strstr(why.text, "no token matches"));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
+	                 tool_issuer_load(ca_cert, "pkcs11:token=ra;object=issuer?module-path=" SOFTHSM, ORG, &t, &why));
+	assert_non_null(strstr(why.text, "needs a PIN"));
+	snprintf(uri, sizeof(uri), "pkcs11:token=ra;object=issuer?module-path=" SOFTHSM "&pin-source=file:%s", wrong);
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_non_null(strstr(why.text, "login"));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
+	                 tool_issuer_load(ca_cert, "pkcs11:token=ra;object=issuer?module-path=" SOFTHSM "&pin-value=1234",
+	                                  ORG, &t, &why));
+	assert_non_null(strstr(why.text, "pin-value is refused"));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
+	                 tool_issuer_load(ca_cert, "pkcs11:token=ra;object=issuer;type=public?module-path=" SOFTHSM,
+	                                  ORG, &t, &why));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
+	                 tool_issuer_load(ca_cert, "pkcs11:object=issuer?module-path=" SOFTHSM, ORG, &t, &why));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
+	                 tool_issuer_load(ca_cert, "pkcs11:token=ra?module-path=" SOFTHSM, ORG, &t, &why));
+	assert_int_equal(TOOL_ISSUER_BAD_ISSUER,
+	                 tool_issuer_load(ca_cert, "pkcs11:token=ra;object=issuer?module-path=/nonexistent.so", ORG, &t,
+	                                  &why));
+	assert_null(t);
+	unsetenv("SOFTHSM2_CONF");
+}
+
+/* The key on a careid soft token, through the module under test. */
+static void key_on_a_careid_token(void **state)
+{
+	const char *module = getenv("CAREID_MODULE");
+	char conf[160], pin[160], uri[640];
+	tool_issuer *t = NULL;
+	tool_issuer_why why;
+	tool_issued pair[2];
+	X509 *ca, *x0;
+	FILE *f;
+
+	(void)state;
+	if (module == NULL || *module != '/' || access(module, R_OK) != 0 ||
+	    run("command -v pkcs11-tool >/dev/null && command -v openssl >/dev/null") != 0)
+		skip();
+	snprintf(conf, sizeof(conf), "%s/careid-issuer.conf", root);
+	f = fopen(conf, "w");
+	assert_non_null(f);
+	fprintf(f, "token_dir = %s/careid-tokens\nkdf_cost = 10\ncard_readers = no\n", root);
+	fclose(f);
+	setenv("CAREID_CONF", conf, 1);
+	snprintf(pin, sizeof(pin), "%s/careid.pin", root);
+	f = fopen(pin, "w");
+	assert_non_null(f);
+	fputs("123456\n", f);
+	fclose(f);
+	assert_int_equal(0, run("p() { pkcs11-tool --module '%s' \"$@\" >/dev/null 2>&1; }; "
+	                        "p --init-token --label 000000000001 --so-pin 12345678 && "
+	                        "p --token-label 000000000001 --login --login-type so --so-pin 12345678 "
+	                        "--init-pin --new-pin 123456 && "
+	                        "openssl pkey -in '%s' -outform DER -out '%s/ra.der' && "
+	                        "p --token-label 000000000001 --login --pin 123456 --write-object '%s/ra.der' "
+	                        "--type privkey --id 01 --label issuer",
+	                        module, ca_key, root, root));
+	snprintf(uri, sizeof(uri), "pkcs11:token=000000000001;object=issuer;type=private?module-path=%s"
+	         "&pin-source=file:%s", module, pin);
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_load(ca_cert, uri, ORG, &t, &why));
+	assert_int_equal(TOOL_ISSUER_OK, tool_issuer_issue_pair(t, auth_spki, auth_len, sign_spki, sign_len, UUID,
+	                                                        at("2027-06-30T12:00:00Z"), pair, &why));
+	ca = read_pem(ca_cert);
+	x0 = parse(&pair[0]);
+	check_common(x0, ca, "2027-06-30T12:00:00Z", "2029-06-30T12:00:00Z", auth_key);
+	X509_free(x0);
+	x0 = parse(&pair[1]);
+	check_common(x0, ca, "2027-06-30T12:00:00Z", "2029-06-30T12:00:00Z", sign_key);
+	X509_free(x0);
+	X509_free(ca);
+	tool_issued_free(&pair[0]);
+	tool_issued_free(&pair[1]);
+	tool_issuer_free(t);
+	unsetenv("CAREID_CONF");
+}
+
 static void load_from_config(void **state)
 {
 	char conf[160];
@@ -662,7 +830,12 @@ static void load_from_config(void **state)
 	unsetenv("CAREID_CONF");
 }
 
-int main(void)
+/* With the argument "tokens", only the tests that keep the issuer's key on
+ * a PKCS#11 token: they run other programs (softhsm2-util, pkcs11-tool,
+ * openssl) and load other modules, so they are a test of their own in the
+ * tool suite (tests/meson.build), away from the sanitizer and valgrind
+ * passes of the unit suite. */
+int main(int argc, char **argv)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(two_calendar_years),
@@ -678,6 +851,12 @@ int main(void)
 		cmocka_unit_test(load_refusals),
 		cmocka_unit_test(load_from_config),
 	};
+	const struct CMUnitTest token_tests[] = {
+		cmocka_unit_test(key_on_a_token),
+		cmocka_unit_test(key_on_a_careid_token),
+	};
 	setenv("CAREID_LOG", "none", 1);
+	if (argc > 1 && strcmp(argv[1], "tokens") == 0)
+		return cmocka_run_group_tests_name("issuer keys on tokens", token_tests, group_setup, group_teardown);
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
