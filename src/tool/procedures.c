@@ -10,6 +10,12 @@
 #include <string.h>
 #include <time.h>
 
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include "careid/careid.h"
+
+#include "tool/cardadmin.h"
 #include "tool/json.h"
 #include "tool/keywork.h"
 #include "tool/tool.h"
@@ -78,19 +84,23 @@ static int refuse(const cid_verdict *v, const char *what)
 	return v->rv == CKR_ARGUMENTS_BAD ? EXIT_USAGE : EXIT_REFUSED;
 }
 
-/* The token, its record and the issuer: what every procedure starts from. */
-static int start(tool_ctx *ctx, const char *what, cid_lifecycle *r, tool_issuer **iss)
+/* The token, its record and the issuer: what every procedure starts from.
+ * On a card (*card set) also the RA's management key and PUK for it. */
+static int start(tool_ctx *ctx, cid_lifecycle *r, tool_issuer **iss, bool *card, tool_card_secrets *sec)
 {
 	tool_issuer_why why;
 	tool_issuer_status st;
+	char reason[256];
 	bool found = false;
 	int rc;
 
 	*iss = NULL;
+	memset(sec, 0, sizeof(*sec));
 	if ((rc = tool_load(ctx)) != 0 || (rc = tool_pick_token(ctx)) != 0)
 		return rc;
-	if (strcmp(tool_backend(ctx), "card") == 0) {
-		tool_error("%s on a card is not built yet: it needs the card's management key", what);
+	*card = strcmp(tool_backend(ctx), "card") == 0;
+	if (*card && tool_card_admin(ctx->serial, sec, reason, sizeof(reason)) != 0) {
+		tool_error("%s", reason);
 		return EXIT_OTHER;
 	}
 	if ((rc = tool_read_record(ctx, r, &found)) != 0)
@@ -105,6 +115,13 @@ static int start(tool_ctx *ctx, const char *what, cid_lifecycle *r, tool_issuer 
 		return tool_issuer_exit(st);
 	}
 	return EXIT_DONE;
+}
+
+/* The card's management key beside the current login. */
+static int admin(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_card_secrets *sec)
+{
+	return tool_ck(ctx, "the management key",
+	               ctx->f->C_Login(s, CKU_CAREID_CARD_ADMIN, (CK_UTF8CHAR *)sec->mgmt, (CK_ULONG)sec->mgmt_len));
 }
 
 static int open_rw(tool_ctx *ctx, CK_SESSION_HANDLE *s)
@@ -134,6 +151,23 @@ static int destroy_ids(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE id)
 		for (CK_ULONG i = 0; rc == 0 && i < n; i++)
 			rc = tool_ck(ctx, "destroying an old object", ctx->f->C_DestroyObject(s, found[i]));
 	}
+	return rc;
+}
+
+static int destroy_certs(tool_ctx *ctx, CK_SESSION_HANDLE s)
+{
+	CK_OBJECT_CLASS cls = CKO_CERTIFICATE;
+	CK_ATTRIBUTE by = { CKA_CLASS, &cls, sizeof(cls) };
+	CK_OBJECT_HANDLE found[16];
+	CK_ULONG n = 0;
+	int rc = tool_ck(ctx, "finding certificates", ctx->f->C_FindObjectsInit(s, &by, 1));
+
+	if (rc == 0) {
+		rc = tool_ck(ctx, "finding certificates", ctx->f->C_FindObjects(s, found, 16, &n));
+		ctx->f->C_FindObjectsFinal(s);
+	}
+	for (CK_ULONG i = 0; rc == 0 && i < n; i++)
+		rc = tool_ck(ctx, "destroying a certificate", ctx->f->C_DestroyObject(s, found[i]));
 	return rc;
 }
 
@@ -228,15 +262,18 @@ int cmd_renew(tool_ctx *ctx, int argc, char **argv)
 	proc_args a;
 	cid_lifecycle r;
 	tool_issuer *iss = NULL;
+	tool_card_secrets sec;
 	tool_secret pin, so;
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	time_t now = time(NULL);
 	int64_t end = 0;
+	bool card = false;
 	int rc = parse(ctx, "renew", argc, argv, &a, renew_help, true);
 
 	if (rc != 0)
 		return rc < 0 ? EXIT_DONE : rc;
-	if ((rc = start(ctx, "renew", &r, &iss)) != 0)
+	memset(&sec, 0, sizeof(sec));
+	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0)
 		goto out_issuer;
 	if (!a.in_person) {
 		cid_verdict v = cid_lifecycle_may_self_renew(&r, (int64_t)now);
@@ -257,32 +294,39 @@ int cmd_renew(tool_ctx *ctx, int argc, char **argv)
 	}
 	memset(&so, 0, sizeof(so));
 	rc = tool_secret_read(&pin, a.pass, "Passcode: ", "--passcode-file");
-	if (rc == 0 && a.in_person)
+	/* On a card the RA's keys stand for the sponsor. */
+	if (rc == 0 && a.in_person && !card)
 		rc = tool_secret_read(&so, a.so, "Sponsor's SO passcode: ", "--so-passcode-file");
 	if (rc == 0)
 		rc = open_rw(ctx, &s);
 	if (rc == 0)
 		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin.buf, pin.len));
-	if (rc == 0)
+	if (rc == 0 && card)
+		rc = admin(ctx, s, &sec);
+	/* A card's slots 9A and 9C are overwritten where they are; a soft
+	 * token keeps the old pair until the new one is stored. */
+	if (rc == 0 && card)
+		rc = new_pair(ctx, s, iss, r.uuid, 0x01, 0x02, now, &end);
+	if (rc == 0 && !card)
 		rc = new_pair(ctx, s, iss, r.uuid, NEW_AUTH, NEW_SIGN, now, &end);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = destroy_ids(ctx, s, 0x01);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = destroy_ids(ctx, s, 0x02);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
 	if (rc == 0) {
 		cid_lifecycle_renewed(&r, end, a.in_person, (int64_t)now);
-		if (a.in_person) {
+		if (a.in_person && !card) {
 			rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
 			if (rc == 0)
 				rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
 		}
 	}
-	/* The holder writes the record of a self-renewal: the issuer's
-	 * signature is what the module checks. */
+	/* The holder writes the record of a self-renewal on a soft token: the
+	 * issuer's signature is what the module checks. */
 	if (rc == 0)
 		rc = tool_write_record(ctx, s, iss, &r);
 	if (s != CK_INVALID_HANDLE) {
@@ -294,6 +338,7 @@ int cmd_renew(tool_ctx *ctx, int argc, char **argv)
 	tool_secret_wipe(&pin);
 	tool_secret_wipe(&so);
 out_issuer:
+	tool_card_secrets_wipe(&sec);
 	tool_issuer_free(iss);
 	return rc;
 }
@@ -316,22 +361,31 @@ int cmd_repair(tool_ctx *ctx, int argc, char **argv)
 	cid_lifecycle r;
 	cid_verdict v;
 	tool_issuer *iss = NULL;
+	tool_card_secrets sec;
 	tool_secret so, pin;
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	time_t now = time(NULL);
 	int64_t end = 0;
+	bool card = false;
 	int rc = parse(ctx, "repair", argc, argv, &a, repair_help, false);
 
 	if (rc != 0)
 		return rc < 0 ? EXIT_DONE : rc;
-	if ((rc = start(ctx, "repair", &r, &iss)) != 0)
+	memset(&sec, 0, sizeof(sec));
+	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0)
 		goto out_issuer;
 	if ((v = cid_lifecycle_login(&r, (int64_t)now)).rv != CKR_OK) {
 		rc = refuse(&v, "repair");
 		goto out_issuer;
 	}
 	memset(&pin, 0, sizeof(pin));
-	rc = tool_secret_read(&so, a.so, "SO passcode: ", "--so-passcode-file");
+	memset(&so, 0, sizeof(so));
+	if (card) {
+		snprintf(so.buf, sizeof(so.buf), "%s", sec.puk);
+		so.len = strlen(so.buf);
+	} else {
+		rc = tool_secret_read(&so, a.so, "SO passcode: ", "--so-passcode-file");
+	}
 	if (rc == 0)
 		rc = tool_secret_new(&pin, a.newpass, "passcode for the holder", "--new-passcode-file");
 	if (rc == 0)
@@ -344,20 +398,25 @@ int cmd_repair(tool_ctx *ctx, int argc, char **argv)
 		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
 	if (rc == 0)
 		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin.buf, pin.len));
-	if (rc == 0)
+	if (rc == 0 && card)
+		rc = admin(ctx, s, &sec);
+	if (rc == 0 && card)
+		rc = new_pair(ctx, s, iss, r.uuid, 0x01, 0x02, now, &end);
+	if (rc == 0 && !card)
 		rc = new_pair(ctx, s, iss, r.uuid, NEW_AUTH, NEW_SIGN, now, &end);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = destroy_ids(ctx, s, 0x01);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = destroy_ids(ctx, s, 0x02);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
-	if (rc == 0)
+	if (rc == 0 && !card)
 		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
-	if (rc == 0)
+	if (rc == 0 && !card) {
 		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
-	if (rc == 0)
-		rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+		if (rc == 0)
+			rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+	}
 	if (rc == 0) {
 		cid_lifecycle_repaired(&r, end, (int64_t)now);
 		rc = tool_write_record(ctx, s, iss, &r);
@@ -371,6 +430,7 @@ int cmd_repair(tool_ctx *ctx, int argc, char **argv)
 	tool_secret_wipe(&so);
 	tool_secret_wipe(&pin);
 out_issuer:
+	tool_card_secrets_wipe(&sec);
 	tool_issuer_free(iss);
 	return rc;
 }
@@ -386,29 +446,76 @@ static void cancel_help(void)
 	       "back: the holder gets a new card ('careid-tool issue').\n");
 }
 
+/* A card keeps its keys until they are overwritten: with a PIN nobody
+ * knows (random, then wiped), throwaway pairs are generated over 9A and 9C
+ * and the certificates deleted, before the record says cancelled. */
+static int wipe_card_keys(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_card_secrets *sec)
+{
+	unsigned char rnd[8];
+	char pin[9];
+	tool_key k;
+	int rc;
+
+	if (RAND_bytes(rnd, sizeof(rnd)) != 1) {
+		tool_error("no random numbers");
+		return EXIT_OTHER;
+	}
+	for (size_t i = 0; i < 8; i++)
+		pin[i] = (char)('0' + rnd[i] % 10);
+	pin[8] = '\0';
+	rc = tool_ck(ctx, "the PUK", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)sec->puk, strlen(sec->puk)));
+	if (rc == 0)
+		rc = tool_ck(ctx, "setting a throwaway PIN", ctx->f->C_InitPIN(s, (CK_UTF8CHAR *)pin, 8));
+	if (rc == 0)
+		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
+	if (rc == 0)
+		rc = tool_ck(ctx, "the throwaway login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin, 8));
+	if (rc == 0)
+		rc = admin(ctx, s, sec);
+	if (rc == 0)
+		rc = destroy_certs(ctx, s);
+	if (rc == 0)
+		rc = tool_keypair(ctx, s, 0x01, "cancelled", &k);
+	if (rc == 0)
+		rc = tool_keypair(ctx, s, 0x02, "cancelled", &k);
+	OPENSSL_cleanse(pin, sizeof(pin));
+	OPENSSL_cleanse(rnd, sizeof(rnd));
+	return rc;
+}
+
 int cmd_cancel(tool_ctx *ctx, int argc, char **argv)
 {
 	proc_args a;
 	cid_lifecycle r;
 	tool_issuer *iss = NULL;
+	tool_card_secrets sec;
 	tool_secret so;
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
+	bool card = false;
 	int rc = parse(ctx, "cancel", argc, argv, &a, cancel_help, false);
 
 	if (rc != 0)
 		return rc < 0 ? EXIT_DONE : rc;
-	if ((rc = start(ctx, "cancel", &r, &iss)) != 0)
+	memset(&sec, 0, sizeof(sec));
+	memset(&so, 0, sizeof(so));
+	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0)
 		goto out_issuer;
 	if (r.cancelled) {
 		tool_error("token %s is cancelled already (P10)", ctx->label);
 		rc = EXIT_REFUSED;
 		goto out_issuer;
 	}
-	rc = tool_secret_read(&so, a.so, "SO passcode: ", "--so-passcode-file");
+	if (!card)
+		rc = tool_secret_read(&so, a.so, "SO passcode: ", "--so-passcode-file");
 	if (rc == 0)
 		rc = open_rw(ctx, &s);
-	if (rc == 0)
+	if (rc == 0 && card)
+		rc = admin(ctx, s, &sec);
+	if (rc == 0 && card)
+		rc = wipe_card_keys(ctx, s, &sec);
+	if (rc == 0 && !card)
 		rc = tool_ck(ctx, "the SO login", ctx->f->C_Login(s, CKU_SO, (CK_UTF8CHAR *)so.buf, so.len));
+	/* A soft token's keys go with the record (the module destroys them). */
 	if (rc == 0) {
 		cid_lifecycle_cancelled(&r);
 		rc = tool_write_record(ctx, s, iss, &r);
@@ -421,6 +528,7 @@ int cmd_cancel(tool_ctx *ctx, int argc, char **argv)
 		rc = done(ctx, "cancelled", &r);
 	tool_secret_wipe(&so);
 out_issuer:
+	tool_card_secrets_wipe(&sec);
 	tool_issuer_free(iss);
 	return rc;
 }

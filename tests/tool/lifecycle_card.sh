@@ -4,7 +4,8 @@
 # the card with the card's management key and PUK from card_admin_file
 # (once given, once derived from a master key and the card's serial), the
 # record in the card's data object, the alert at 89 days and not at 100,
-# a temporary card refused after its 72 hours, an edited record refused.
+# a temporary card refused after its 72 hours, self-renewal refused early
+# and done in the window, a cancelled card.
 #
 # Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
 #      CAREID_TOOL=build/src/tool/careid-tool tests/tool/lifecycle_card.sh
@@ -90,7 +91,27 @@ check "73 hours later the right PIN is refused (P11)" bash -c \
 	'CAREID_LOG=warn faketime -f "+73h" pkcs11-tool --module "$1" --login --pin 135790 -O 2>&1 | grep -q "refused by P11"' _ "$M"
 json "...status: access-ended, no try spent" "d['state'] == 'access-ended' and d['user_tries_left'] == 3" \
 	faketime -f '+73h' "$TOOL" --module "$M" --json status
+# The standard card again, renewed and cancelled.
+json "issue the standard card again" "d['kind'] == 'standard'" \
+	ct --json --token 200000000002 issue --uuid "$U" --new-passcode-file pin
+end=$(ct --json status | python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
+check "self-renewal of the card two years early is refused (P7)" bash -c \
+	'"$1" --module "$2" renew --passcode-file pin 2>&1 | grep -q "P7"; [ "${PIPESTATUS[0]}" = 1 ]' _ "$TOOL" "$M"
+win="+$((end - 30 * 86400 - $(date +%s)))s"
+check "renewed in the window, with the RA's keys" status_is 0 \
+	faketime -f "$win" "$TOOL" --module "$M" renew --passcode-file pin
+json "...new certificates two years on, one self-renewal used" \
+	"d['self_renewals_used'] == 1 and all(c['days_left'] >= 729 for c in d['certificates'])" \
+	faketime -f "$win" "$TOOL" --module "$M" --json status
+check "...and the card signs with the new key 01" status_is 0 bash -c \
+	'echo data >d && faketime -f "$1" pkcs11-tool --module "$2" --login --pin 135790 --sign --id 01 -m ECDSA-SHA256 -i d -o s' \
+	_ "$win" "$M"
 chmod 0644 admin
-check "a card_admin_file others can read is refused" status_is 4 \
-	ct --token 200000000002 issue --uuid 200000000003 --new-passcode-file pin
+check "a card_admin_file others can read is refused" status_is 4 ct cancel
+chmod 0600 admin
+check "the sponsor cancels the card" status_is 0 ct cancel
+json "...status: cancelled, no certificates left" "d['state'] == 'cancelled' and d['certificates'] == []" ct --json status
+check "...the holder's PIN opens nothing (it was replaced before the keys were overwritten)" bash -c \
+	'! pkcs11-tool --module "$1" --login --pin 135790 -O' _ "$M"
+check "...cancelling twice is refused (exit 1)" status_is 1 ct cancel
 finish
