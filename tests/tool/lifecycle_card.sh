@@ -4,8 +4,10 @@
 # the card with the card's management key and PUK from card_admin_file
 # (once given, once derived from a master key and the card's serial), the
 # record in the card's data object, the alert at 89 days and not at 100,
-# a temporary card refused after its 72 hours, self-renewal refused early
-# and done in the window, a cancelled card.
+# a temporary card refused after its 72 hours and locked on return by
+# three wrong PINs, a contractor's three months, self-renewal refused
+# early and done in the window, expired certificates repaired, a
+# cancelled card.
 #
 # Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
 #      CAREID_TOOL=build/src/tool/careid-tool tests/tool/lifecycle_card.sh
@@ -91,9 +93,20 @@ check "73 hours later the right PIN is refused (P11)" bash -c \
 	'CAREID_LOG=warn faketime -f "+73h" pkcs11-tool --module "$1" --login --pin 135790 -O 2>&1 | grep -q "refused by P11"' _ "$M"
 json "...status: access-ended, no try spent" "d['state'] == 'access-ended' and d['user_tries_left'] == 3" \
 	faketime -f '+73h' "$TOOL" --module "$M" --json status
+for _ in 1 2 3; do
+	faketime -f '+74h' pkcs11-tool --module "$M" --login --pin 000000 -O >>"$CAREID_TEST_LOG" 2>&1
+done
+json "the returned temporary card is locked by three wrong PINs" "d['user_tries_left'] == 0" \
+	faketime -f '+74h' "$TOOL" --module "$M" --json status
+json "a contractor card onto the same card (the PUK unblocks it)" "d['kind'] == 'contractor'" \
+	ct --json --token 200000000002 issue --uuid 200000000004 --kind contractor --new-passcode-file pin
+check "the contractor's card works 89 days later" status_is 0 faketime -f '+89d' \
+	pkcs11-tool --module "$M" --login --pin 135790 -O
+check "after three months and a day it is refused (P12)" bash -c \
+	'CAREID_LOG=warn faketime -f "+93d" pkcs11-tool --module "$1" --login --pin 135790 -O 2>&1 | grep -q "refused by P12"' _ "$M"
 # The standard card again, renewed and cancelled.
 json "issue the standard card again" "d['kind'] == 'standard'" \
-	ct --json --token 200000000002 issue --uuid "$U" --new-passcode-file pin
+	ct --json --token 200000000004 issue --uuid "$U" --new-passcode-file pin
 end=$(ct --json status | python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
 check "self-renewal of the card two years early is refused (P7)" bash -c \
 	'"$1" --module "$2" renew --passcode-file pin 2>&1 | grep -q "P7"; [ "${PIPESTATUS[0]}" = 1 ]' _ "$TOOL" "$M"
@@ -106,12 +119,24 @@ json "...new certificates two years on, one self-renewal used" \
 check "...and the card signs with the new key 01" status_is 0 bash -c \
 	'echo data >d && faketime -f "$1" pkcs11-tool --module "$2" --login --pin 135790 --sign --id 01 -m ECDSA-SHA256 -i d -o s' \
 	_ "$win" "$M"
+late="+$((end + 800 * 86400 - $(date +%s)))s"
+check "expired certificates: self-renewal of the card refused (P9)" bash -c \
+	'faketime -f "$1" "$2" --module "$3" renew --passcode-file pin 2>&1 | grep -q "P9"' _ "$late" "$TOOL" "$M"
+printf '975310\n' >pin-new
+check "the card repaired, a new PIN at the desk" status_is 0 \
+	faketime -f "$late" "$TOOL" --module "$M" repair --new-passcode-file pin-new
+json "...active again, new certificates, the count started again" \
+	"d['state'] == 'active' and d['self_renewals_used'] == 0 and all(c['days_left'] >= 729 for c in d['certificates'])" \
+	faketime -f "$late" "$TOOL" --module "$M" --json status
+check "...the new PIN signs with the new key 02" status_is 0 bash -c \
+	'echo data >d && faketime -f "$1" pkcs11-tool --module "$2" --login --pin 975310 --sign --id 02 -m ECDSA-SHA256 -i d -o s' \
+	_ "$late" "$M"
 chmod 0644 admin
 check "a card_admin_file others can read is refused" status_is 4 ct cancel
 chmod 0600 admin
 check "the sponsor cancels the card" status_is 0 ct cancel
 json "...status: cancelled, no certificates left" "d['state'] == 'cancelled' and d['certificates'] == []" ct --json status
 check "...the holder's PIN opens nothing (it was replaced before the keys were overwritten)" bash -c \
-	'! pkcs11-tool --module "$1" --login --pin 135790 -O' _ "$M"
+	'! pkcs11-tool --module "$1" --login --pin 975310 -O' _ "$M"
 check "...cancelling twice is refused (exit 1)" status_is 1 ct cancel
 finish
