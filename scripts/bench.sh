@@ -33,7 +33,8 @@ main() {
 		echo "bench.sh: $bench not built by meson; compiling tests/bench/bench.c directly"
 		bench="$BUILD_DIR/careid-bench"
 		cc -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -I"$REPO/pkcs11-spec" \
-			"$REPO/tests/bench/bench.c" "$REPO/tests/bench/bench_scale.c" -o "$bench" -lcrypto -ldl -lpthread -lm
+			"$REPO/tests/bench/bench.c" "$REPO/tests/bench/bench_scale.c" \
+			"$REPO/tests/bench/bench_util.c" -o "$bench" -lcrypto -ldl -lpthread -lm
 	fi
 
 	local args=("$@") have_seconds=0 arg
