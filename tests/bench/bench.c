@@ -17,7 +17,8 @@
  *
  * Then the scale figures of bench_scale.c: token listing with 1 to
  * --tokens tokens, session churn, search among --objects objects, signing
- * from two processes, careid against SoftHSM2.
+ * from two processes (against raw OpenSSL as the machine's ceiling), a
+ * reader beside a writer on one token, careid against SoftHSM2.
  *
  * Usage: careid-bench [--module PATH] [--softhsm PATH|none] [--seconds S]
  *                     [--strict] [--tokens N] [--objects N] [--quick]
