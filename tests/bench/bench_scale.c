@@ -725,7 +725,8 @@ bool scale_print(const scale_result *c, const scale_result *s, const scale_opts 
 	all &= bu_target("P-256, 2 processes >= 1.8x 1 process", c->sign_two / c->sign_one, 1.8,
 	                 BU_AT_LEAST_X);
 	if (!isnan(ceiling))
-		printf("  (raw OpenSSL here: %.2fx; %s)\n", ceiling,
+		printf("  (raw OpenSSL here: %.2fx, careid %.0f%% of that; %s)\n", ceiling,
+		       c->sign_two / c->sign_one / ceiling * 100.0,
 		       ceiling >= 1.8 ? "the machine allows 1.8x"
 		                      : "the machine itself does not give 1.8x");
 	all &= bu_target("signs beside a writer >= 0.8x alone",
