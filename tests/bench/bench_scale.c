@@ -636,10 +636,15 @@ static void scaling_row(const char *what, double one, double two, double busy_on
 	cell(one, 1);
 	cell(two, 1);
 	ratio(two, one);
-	if (isnan(busy_one) || isnan(busy_two))
-		printf(" %12s\n", "-");
-	else
-		printf(" %6.2f, %4.2f\n", busy_one, busy_two);
+	if (isnan(busy_one) || isnan(busy_two) || busy_one <= 0.0 || busy_two <= 0.0) {
+		printf(" %12s %12s\n", "-", "-");
+		return;
+	}
+	/* Signs per CPU-second, two processes against one: below 1 when the
+	 * processes slow each other (locks, caches, a shared core), whatever
+	 * CPU time the rest of the machine left them. */
+	printf(" %6.2f, %4.2f %11.2fx\n", busy_one, busy_two,
+	       (two / busy_two) / (one / busy_one));
 }
 
 bool scale_print(const scale_result *c, const scale_result *s, const scale_opts *o)
@@ -710,8 +715,8 @@ bool scale_print(const scale_result *c, const scale_result *s, const scale_opts 
 	       "OpenSSL (EVP, no PKCS#11) measured in the same way next to each module; best of\n"
 	       "%d rounds; load average before: %.2f (careid), %.2f (SoftHSM2)\n",
 	       SCALE_SIGN_ROUNDS, c->load_sign, s->load_sign);
-	printf("  %-34s %12s %12s %15s %12s\n", "", "1 process", "2 processes", "2p/1p",
-	       "CPUs busy");
+	printf("  %-34s %12s %12s %15s %12s %12s\n", "", "1 process", "2 processes", "2p/1p",
+	       "CPUs busy", "per CPU");
 	scaling_row("careid", c->sign_one, c->sign_two, c->busy_one, c->busy_two);
 	scaling_row("raw OpenSSL, next to careid", c->raw_one, c->raw_two, c->raw_busy_one,
 	            c->raw_busy_two);
