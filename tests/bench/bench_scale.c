@@ -512,20 +512,48 @@ static void rw_child(bu_child *c, void *arg, void *out)
 		writer(c, arg, out);
 }
 
-/* The reader alone, then beside the writer. */
+/* A rate kept at its best over rounds, a count summed. */
+static void best_rate(double v, double *best)
+{
+	if (!isnan(v) && (isnan(*best) || v > *best))
+		*best = v;
+}
+
+static void add_count(double v, double *sum)
+{
+	if (!isnan(v))
+		*sum = isnan(*sum) ? v : *sum + v;
+}
+
+static void merge_reader(const scale_reader *r, scale_reader *into)
+{
+	best_rate(r->sign_per_s, &into->sign_per_s);
+	best_rate(r->find_per_s, &into->find_per_s);
+	best_rate(r->logins_per_s, &into->logins_per_s);
+	add_count(r->login_failed, &into->login_failed);
+	add_count(r->other_failed, &into->other_failed);
+}
+
+/* The reader alone, then beside the writer, in turn for some rounds, so
+ * that both see much the same load from the rest of the machine: the best
+ * rate of each is kept, every failure counted. */
 static void readers_beside_writer(const char *name, const char *path, const scale_opts *o,
                                   scale_result *res)
 {
 	group_arg a = { name, path, o };
 	child_out r[2];
-	child_out_reset(r, 2);
-	if (bu_group(1, 1, rw_child, &a, r, sizeof(r[0]), name))
-		res->alone = r[0].rd;
-	child_out_reset(r, 2);
-	if (bu_group(2, 1, rw_child, &a, r, sizeof(r[0]), name)) {
-		res->beside = r[0].rd;
-		res->writer_per_s = r[1].ops / r[1].elapsed;
-		res->writer_failed = r[1].failed;
+	for (int round = 0; round < SCALE_RW_ROUNDS; round++) {
+		child_out_reset(r, 2);
+		if (bu_group(1, 1, rw_child, &a, r, sizeof(r[0]), name))
+			merge_reader(&r[0].rd, &res->alone);
+		child_out_reset(r, 2);
+		if (bu_group(2, 1, rw_child, &a, r, sizeof(r[0]), name)) {
+			merge_reader(&r[0].rd, &res->beside);
+			best_rate(r[1].ops / r[1].elapsed, &res->writer_per_s);
+			add_count(r[1].failed, &res->writer_failed);
+		}
+		if (isnan(res->alone.sign_per_s) && isnan(res->beside.sign_per_s))
+			break; /* the token cannot be used: no use trying again */
 	}
 	fprintf(stderr,
 	        "  %-9s reader alone: %.1f signs/s, %.1f finds/s, %.1f logins/s\n"
@@ -692,8 +720,9 @@ bool scale_print(const scale_result *c, const scale_result *s, const scale_opts 
 	    2);
 
 	printf("A reader beside a writer: one token, %d CKO_DATA objects and a P-256 key pair;\n"
-	       "the reader alone, then while another process creates and destroys a token object\n",
-	       SCALE_RW_OBJECTS);
+	       "the reader alone, then while another process creates and destroys a token object;\n"
+	       "best rates of %d rounds, failures of all of them\n",
+	       SCALE_RW_OBJECTS, SCALE_RW_ROUNDS);
 	row("signs/s, alone", c->alone.sign_per_s, s->alone.sign_per_s, 1);
 	row("signs/s, beside the writer", c->beside.sign_per_s, s->beside.sign_per_s, 1);
 	row("  beside / alone", c->beside.sign_per_s / c->alone.sign_per_s,

@@ -10,6 +10,7 @@
 #define SCALE_FINDS  3
 #define SCALE_SIGN_ROUNDS 3 /* signing windows of each kind; the best is kept */
 #define SCALE_RW_OBJECTS 1000 /* data objects on the token read beside a writer */
+#define SCALE_RW_ROUNDS  2    /* alone and beside, in turn */
 
 /* What the reading process measured, each loop for the time of the run. */
 typedef struct {
