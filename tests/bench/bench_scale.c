@@ -299,6 +299,7 @@ static void child_out_reset(child_out *c, int n)
 	for (int i = 0; i < n; i++) {
 		c[i].ops = c[i].elapsed = c[i].failed = c[i].cpu = NAN;
 		c[i].rd.sign_per_s = c[i].rd.find_per_s = c[i].rd.logins_per_s = NAN;
+		c[i].rd.sign_busy = NAN;
 		c[i].rd.login_failed = c[i].rd.other_failed = NAN;
 	}
 }
@@ -449,10 +450,12 @@ static void reader(bu_child *c, const group_arg *a, child_out *r)
 		CK_RV rv;
 		rd->login_failed = rd->other_failed = 0.0;
 
+		double cpu0 = cpu_now();
 		for (; t < start + secs; n++, t = bu_now())
 			if ((rv = bu_p11_sign(&m, h, CKM_ECDSA, key)) != CKR_OK)
 				count_bad(&m, "C_Sign", rv, &rd->other_failed);
 		rd->sign_per_s = (double)n / (t - start);
+		rd->sign_busy = (cpu_now() - cpu0) / (t - start);
 
 		for (n = 0, t0 = t; t < t0 + secs; n++, t = bu_now())
 			if ((rv = find_once(&m, h, &by, &got)) != CKR_OK || got != 1)
@@ -527,7 +530,7 @@ static void add_count(double v, double *sum)
 
 static void merge_reader(const scale_reader *r, scale_reader *into)
 {
-	best_rate(r->sign_per_s, &into->sign_per_s);
+	keep_best(r->sign_per_s, r->sign_busy, &into->sign_per_s, &into->sign_busy);
 	best_rate(r->find_per_s, &into->find_per_s);
 	best_rate(r->logins_per_s, &into->logins_per_s);
 	add_count(r->login_failed, &into->login_failed);
@@ -569,7 +572,7 @@ static void readers_beside_writer(const char *name, const char *path, const scal
 static void reset(scale_result *r, const scale_opts *o)
 {
 	static const int counts[SCALE_COUNTS] = { 1, 10, 100, 0 };
-	static const scale_reader none = { NAN, NAN, NAN, NAN, NAN };
+	static const scale_reader none = { NAN, NAN, NAN, NAN, NAN, NAN };
 	for (int c = 0; c < SCALE_COUNTS; c++) {
 		r->counts[c] = counts[c] ? counts[c] : o->max_tokens;
 		if (r->counts[c] > o->max_tokens)
@@ -727,6 +730,8 @@ bool scale_print(const scale_result *c, const scale_result *s, const scale_opts 
 	row("signs/s, beside the writer", c->beside.sign_per_s, s->beside.sign_per_s, 1);
 	row("  beside / alone", c->beside.sign_per_s / c->alone.sign_per_s,
 	    s->beside.sign_per_s / s->alone.sign_per_s, 2);
+	row("  CPU busy signing, alone", c->alone.sign_busy, s->alone.sign_busy, 2);
+	row("  CPU busy signing, beside", c->beside.sign_busy, s->beside.sign_busy, 2);
 	row("finds by CKA_LABEL /s, alone", c->alone.find_per_s, s->alone.find_per_s, 1);
 	row("finds by CKA_LABEL /s, beside", c->beside.find_per_s, s->beside.find_per_s, 1);
 	row("  beside / alone", c->beside.find_per_s / c->alone.find_per_s,

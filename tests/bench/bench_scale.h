@@ -15,6 +15,7 @@
 /* What the reading process measured, each loop for the time of the run. */
 typedef struct {
 	double sign_per_s;    /* P-256 C_SignInit + C_Sign */
+	double sign_busy;     /* its CPU time over wall time while signing */
 	double find_per_s;    /* C_FindObjects* by a unique CKA_LABEL */
 	double logins_per_s;  /* C_Logout + C_Login cycles */
 	double login_failed;  /* C_Login calls that failed */
