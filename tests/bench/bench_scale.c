@@ -768,6 +768,9 @@ bool scale_print(const scale_result *c, const scale_result *s, const scale_opts 
 		       c->sign_two / c->sign_one / ceiling * 100.0,
 		       ceiling >= 1.8 ? "the machine allows 1.8x"
 		                      : "the machine itself does not give 1.8x");
+	if (!isnan(c->busy_two) && c->busy_two < 1.9)
+		printf("  (careid's two processes had %.2f CPUs of 2: other work was running)\n",
+		       c->busy_two);
 	all &= bu_target("signs beside a writer >= 0.8x alone",
 	                 c->beside.sign_per_s / c->alone.sign_per_s, 0.8, BU_AT_LEAST_X);
 	all &= bu_target("finds by CKA_LABEL beside a writer >= 0.8x alone",
