@@ -2,14 +2,15 @@
 # Builds careid in release mode (build-release/) and runs careid-bench:
 # sign operations per second for careid, SoftHSM2 and OpenSSL itself,
 # RSA-2048 and P-256, 1 and 2 threads, with the performance targets;
-# then token listing, session, search and two-process figures against
-# SoftHSM2 (docs/benchmarks.md).
+# then token listing, session, search, two-process and reader-beside-a-
+# writer figures against SoftHSM2 (docs/benchmarks.md).
 #
 #   scripts/bench.sh                 3 seconds per measurement
 #   scripts/bench.sh --seconds 10    longer, steadier figures
 #   scripts/bench.sh --strict        exit 3 when a target is not met
 #   scripts/bench.sh --quick         short run (100 tokens, 1000 objects)
 #   scripts/bench.sh --tokens N      most tokens listed (default 1000)
+#   scripts/bench.sh --scale-only    scale figures only (--no-scale: sign only)
 #
 # Figures are only meaningful on an otherwise idle machine.
 set -euo pipefail
@@ -33,7 +34,8 @@ main() {
 		echo "bench.sh: $bench not built by meson; compiling tests/bench/bench.c directly"
 		bench="$BUILD_DIR/careid-bench"
 		cc -std=c11 -O2 -D_GNU_SOURCE -Wall -Wextra -I"$REPO/pkcs11-spec" \
-			"$REPO/tests/bench/bench.c" "$REPO/tests/bench/bench_scale.c" -o "$bench" -lcrypto -ldl -lpthread -lm
+			"$REPO/tests/bench/bench.c" "$REPO/tests/bench/bench_scale.c" \
+			"$REPO/tests/bench/bench_util.c" -o "$bench" -lcrypto -ldl -lpthread -lm
 	fi
 
 	local args=("$@") have_seconds=0 arg
