@@ -666,7 +666,7 @@ tool_issuer_status tool_issuer_issue(const tool_issuer *iss, const uint8_t *spki
                                      tool_cert_role role, time_t now, tool_issued *out, tool_issuer_why *why)
 {
 	tool_issuer_status st;
-	time_t na;
+	time_t na = 0;
 
 	memset(out, 0, sizeof(*out));
 	if ((st = check_request(iss, uuid, now, &na, why)) != TOOL_ISSUER_OK)
@@ -679,7 +679,7 @@ tool_issuer_status tool_issuer_issue_pair(const tool_issuer *iss, const uint8_t 
                                           tool_issued out[2], tool_issuer_why *why)
 {
 	tool_issuer_status st;
-	time_t na;
+	time_t na = 0;
 
 	memset(out, 0, 2 * sizeof(*out));
 	if ((st = check_request(iss, uuid, now, &na, why)) != TOOL_ISSUER_OK)
