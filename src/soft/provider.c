@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/hmap.h"
+#include "common/lock.h"
 #include "common/mem.h"
 #include "soft/soft_int.h"
 
@@ -40,8 +41,10 @@ typedef struct soft_provider {
 	/* Files already probed as tokens.  C_WaitForSlotEvent scans ten
 	 * times a second; opening every database each time would cost a
 	 * SQLite open per token per scan.  Scans are serialised by the
-	 * front, so this needs no lock of its own. */
+	 * front, but opening a token (under its slot's lock only) reads this
+	 * too, to spare a file the scan has just probed a second probe. */
 	cid_hmap probed;   /* file_key -> probed_file* */
+	cid_mutex *probed_lock;
 	/* The directory's mode was checked (once: scans run ten times a second). */
 	bool mode_checked;
 } soft_provider;
@@ -144,9 +147,9 @@ static bool probe(int dirfd, const char *name, const char *dir)
 		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
 		return false;
 	}
-	if (version != SOFT_SCHEMA_VERSION) {
-		CID_ERROR("%s%s%s has token schema %u, this module reads %d; skipped", dir, sep, name, version,
-		          SOFT_SCHEMA_VERSION);
+	if (!soft_schema_known(version)) {
+		CID_ERROR("%s%s%s has token schema %u, this module reads %d to %d; skipped", dir, sep, name, version,
+		          SOFT_SCHEMA_MIN, SOFT_SCHEMA_VERSION);
 		return false;
 	}
 	return true;
@@ -283,8 +286,10 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	}
 	if (d != NULL)
 		closedir(d);
+	cid_mutex_lock(p->probed_lock);
 	free_probed(&p->probed);
 	p->probed = seen;
+	cid_mutex_unlock(p->probed_lock);
 	/* Sorted, so that every scan reports the same places in the same order. */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
@@ -327,8 +332,15 @@ static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 	if ((sb.st_mode & 077) != 0)
 		CID_WARN("token file %s is readable by other users (mode %03o); 0600 is expected", path,
 		         (unsigned)(sb.st_mode & 0777));
-	/* The cheap check only; the rest waits for the first use. */
-	if (!probe(AT_FDCWD, path, p->dir)) {
+	/* The cheap check only, and not twice for the file a scan has just
+	 * probed; the rest waits for the first use. */
+	cid_mutex_lock(p->probed_lock);
+	const probed_file *f = known(p, key, &sb);
+	int verdict = f == NULL ? -1 : f->token;
+	cid_mutex_unlock(p->probed_lock);
+	if (verdict < 0)
+		verdict = probe(AT_FDCWD, path, p->dir);
+	if (!verdict) {
 		free(path);
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
@@ -470,6 +482,7 @@ static void soft_provider_release(cid_provider *prov)
 	if (p == NULL)
 		return;
 	forget_probed(p);
+	cid_mutex_free(&p->probed_lock);
 	free(p->dir);
 	free(p);
 }
@@ -492,11 +505,13 @@ CK_RV cid_soft_provider_new(const char *dir, uint32_t kdf_cost, cid_provider **o
 		CID_ERROR("kdf_cost %u outside %d..%d", kdf_cost, CID_KDF_COST_MIN, CID_KDF_COST_MAX);
 		return CKR_ARGUMENTS_BAD;
 	}
+	soft_db_setup();
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return CKR_HOST_MEMORY;
 	p->dir = strdup(dir);
-	if (p->dir == NULL) {
+	if (p->dir == NULL || cid_mutex_new(&p->probed_lock) != CKR_OK) {
+		free(p->dir);
 		free(p);
 		return CKR_HOST_MEMORY;
 	}
