@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -49,6 +51,14 @@
 #define SOFT_META_AUDIT_SEQ      "audit_head_seq"
 #define SOFT_META_AUDIT_HASH     "audit_head_hash"
 
+/* A file as stat shows it: any write to it changes this. */
+typedef struct soft_file_mark {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+} soft_file_mark;
+
 /* Nobody logged in. */
 #define SOFT_NOBODY ((CK_USER_TYPE)-1)
 
@@ -69,6 +79,13 @@ typedef struct soft_token {
 	bool loaded;
 	int64_t seen_data_version;
 	int64_t seen_generation;
+	/* The last status read of the token at rest, kept while neither the
+	 * file nor its log is written (token.c, cached_status). */
+	char *wal_path;
+	unsigned status_asks;
+	bool cached;
+	soft_file_mark cache_db, cache_wal;
+	cid_token_status cache_st;
 } soft_token;
 
 /* ---- db.c: the file, transactions, meta values ---- */

@@ -2,6 +2,7 @@
  * token's initial state. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <stdint.h>
 #include <time.h>
@@ -244,6 +245,7 @@ static CK_RV need_db(soft_token *t)
 
 	if (t->db != NULL)
 		return CKR_OK;
+	t->cached = false;
 	rv = soft_db_open(t->path, false, &db);
 	if (rv == CKR_OK) {
 		rv = soft_tx_begin(db, false);
@@ -292,6 +294,69 @@ static void soft_rest(cid_token *tok)
 		return rv_; \
 	} while (0)
 
+/* A status read is kept only for files last written this long before it:
+ * file times move in clock ticks (coarser on some file systems), so a
+ * write in the same tick as the read could leave them as they were. */
+#define QUIET_SECONDS 2
+
+/* false when the file cannot be seen.  *quiet is cleared when it was
+ * written too lately (or in the future) for a kept answer to be safe. */
+static bool mark_file(const char *path, const struct timespec *now, soft_file_mark *m, bool *quiet)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return false;
+	memset(m, 0, sizeof(*m));
+	m->dev = sb.st_dev;
+	m->ino = sb.st_ino;
+	m->size = sb.st_size;
+	m->mtime = sb.st_mtim;
+	if (now->tv_sec - sb.st_mtim.tv_sec <= QUIET_SECONDS)
+		*quiet = false;
+	return true;
+}
+
+static bool same_mark(const soft_file_mark *a, const soft_file_mark *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* The status of a token at rest, asked again and again (a host polling
+ * its tokens): every commit, by this process or another, writes the log
+ * (or the file itself, were the log ever turned off), so while both look
+ * as they did when the last answer was read, that answer still holds.
+ * A file written within QUIET_SECONDS of a read is read afresh every
+ * time.  The first ask costs no stat: a one-off listing gains nothing
+ * from keeping its answer. */
+static CK_RV cached_status(soft_token *t, cid_token_status *st, bool *fallback)
+{
+	soft_file_mark db, wal;
+	struct timespec now;
+	bool quiet = true, marked = false;
+	CK_RV rv;
+
+	if (t->status_asks < 2)
+		t->status_asks++;
+	if (t->status_asks > 1 && t->wal_path != NULL && clock_gettime(CLOCK_REALTIME, &now) == 0)
+		marked = mark_file(t->path, &now, &db, &quiet) && mark_file(t->wal_path, &now, &wal, &quiet);
+	if (marked && t->cached && same_mark(&db, &t->cache_db) && same_mark(&wal, &t->cache_wal)) {
+		*fallback = false;
+		*st = t->cache_st;
+		return CKR_OK;
+	}
+	t->cached = false;
+	rv = resting_status(t, st, fallback);
+	if (rv == CKR_OK && !*fallback && marked && quiet) {
+		t->cache_db = db;
+		t->cache_wal = wal;
+		t->cache_st = *st;
+		t->cached = true;
+	}
+	return rv;
+}
+
 static CK_RV lazy_status(cid_token *tok, cid_token_status *st)
 {
 	soft_token *t = (soft_token *)tok;
@@ -300,7 +365,7 @@ static CK_RV lazy_status(cid_token *tok, cid_token_status *st)
 	if (st == NULL)
 		return CKR_ARGUMENTS_BAD;
 	if (t->db == NULL) {
-		CK_RV rv = resting_status(t, st, &fallback);
+		CK_RV rv = cached_status(t, st, &fallback);
 
 		if (!fallback)
 			return rv;
@@ -379,6 +444,7 @@ static void soft_release(cid_token *tok)
 	soft_forget_key(t);
 	sqlite3_close_v2(t->db);
 	free(t->path);
+	free(t->wal_path);
 	cid_wipe(t, sizeof(*t));
 	free(t);
 }
@@ -412,6 +478,9 @@ CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN 
 	t->base.ops = &soft_token_ops;
 	t->db = db;
 	t->path = path;
+	/* Without it (out of memory) nothing is kept between status reads. */
+	if (asprintf(&t->wal_path, "%s-wal", path) < 0)
+		t->wal_path = NULL;
 	/* Without a file open yet, the serial is learnt at the first use. */
 	if (serial != NULL)
 		memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);

@@ -498,6 +498,78 @@ static void test_resting_status_checks(void **state)
 	free(other_key);
 }
 
+static bool aux_exists(const char *path, const char *suffix)
+{
+	file_mark m;
+
+	mark_file(path, suffix, &m);
+	return m.exists;
+}
+
+/* A status asked again of a token at rest is the last one read while the
+ * file and its log are as they were then; a change by anyone is read
+ * afresh, and so is a file written too lately to tell. */
+static void test_resting_status_kept_while_unchanged(void **state)
+{
+	fx *f = *state;
+	cid_token_status st;
+	cid_token *t;
+	char shm[PATH_MAX + 8];
+
+	make_token(f, true);
+	f->t->ops->release(f->t);
+	f->t = NULL;
+	snprintf(shm, sizeof(shm), "%s-shm", f->path);
+	t = open_again(f);
+
+	/* Written just now: never kept.  Without its log index the reader
+	 * cannot read it, so the token's own connection makes it again. */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(t->ops->status(t, &st), CKR_OK);
+		t->ops->rest(t);
+	}
+	assert_int_equal(unlink(shm), 0);
+	assert_int_equal(t->ops->status(t, &st), CKR_OK);
+	t->ops->rest(t);
+	assert_true(aux_exists(f->path, "-shm"));
+
+	/* Long unwritten: kept, and the file is not even opened. */
+	age_file(f->path, "");
+	age_file(f->path, "-wal");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(t->ops->status(t, &st), CKR_OK);
+		t->ops->rest(t);
+	}
+	assert_int_equal(unlink(shm), 0);
+	assert_int_equal(t->ops->status(t, &st), CKR_OK);
+	assert_memory_equal(st.label, "test card                       ", 32);
+	t->ops->rest(t);
+	assert_false(aux_exists(f->path, "-shm"));
+
+	/* Another process's change shows at once. */
+	raw_exec_in_log(f->path, "UPDATE meta SET value = X'6e6577'||zeroblob(29) WHERE key = 'label';"
+	                         "UPDATE meta SET value = 1 WHERE key = 'user_tries_left'");
+	assert_int_equal(t->ops->status(t, &st), CKR_OK);
+	assert_memory_equal(st.label, "new", 3);
+	assert_true(st.flags & CKF_USER_PIN_FINAL_TRY);
+	t->ops->rest(t);
+	/* So does one that went around the log. */
+	age_file(f->path, "");
+	age_file(f->path, "-wal");
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(t->ops->status(t, &st), CKR_OK);
+		t->ops->rest(t);
+	}
+	assert_int_equal(raw_exec(f->path, "PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;"
+	                                   "UPDATE meta SET value = 0 WHERE key = 'so_tries_left';"
+	                                   "PRAGMA journal_mode=WAL"),
+	                 SQLITE_OK);
+	assert_int_equal(t->ops->status(t, &st), CKR_OK);
+	assert_true(st.flags & CKF_SO_PIN_LOCKED);
+	t->ops->rest(t);
+	t->ops->release(t);
+}
+
 static int open_fds(void)
 {
 	DIR *d = opendir("/proc/self/fd");
@@ -599,6 +671,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_resting_status_writes_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resting_status_sees_other_writers, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_resting_status_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_resting_status_kept_while_unchanged, setup, teardown),
 	};
 
 	cid_log_setup();
