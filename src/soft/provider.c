@@ -115,8 +115,11 @@ static CK_RV make_dir(const char *dir)
  * magic string, the schema version (offset 60) and careid's application
  * id (offset 68), both big-endian.  No database is opened: a listing of a
  * thousand tokens reads a hundred bytes of each.  The serial and the rest
- * are checked when the token is first used. */
-static bool probe(int dirfd, const char *name, const char *dir)
+ * are checked when the token is first used.  PROBE_SHORT: out of
+ * descriptors, which says nothing about the file. */
+enum { PROBE_NOT = 0, PROBE_TOKEN = 1, PROBE_SHORT = -1 };
+
+static int probe(int dirfd, const char *name, const char *dir)
 {
 	/* name is a full path when dirfd is AT_FDCWD. */
 	const char *sep = name[0] == '/' ? "" : "/";
@@ -129,30 +132,31 @@ static bool probe(int dirfd, const char *name, const char *dir)
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE)
+		if (errno == EMFILE || errno == ENFILE) {
 			CID_ERROR("%s%s%s: out of file descriptors (%s)", dir, sep, name, strerror(errno));
-		else
-			CID_WARN("%s%s%s: cannot open (%s); skipped", dir, sep, name, strerror(errno));
-		return false;
+			return PROBE_SHORT;
+		}
+		CID_WARN("%s%s%s: cannot open (%s); skipped", dir, sep, name, strerror(errno));
+		return PROBE_NOT;
 	}
 	n = pread(fd, h, sizeof(h), 0);
 	close(fd);
 	if (n != (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)) != 0) {
 		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
-		return false;
+		return PROBE_NOT;
 	}
 	uint32_t version = (uint32_t)h[60] << 24 | (uint32_t)h[61] << 16 | (uint32_t)h[62] << 8 | h[63];
 	uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
 	if (app != SOFT_APPLICATION_ID) {
 		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
-		return false;
+		return PROBE_NOT;
 	}
 	if (!soft_schema_known(version)) {
 		CID_ERROR("%s%s%s has token schema %u, this module reads %d to %d; skipped", dir, sep, name, version,
 		          SOFT_SCHEMA_MIN, SOFT_SCHEMA_VERSION);
-		return false;
+		return PROBE_NOT;
 	}
-	return true;
+	return PROBE_TOKEN;
 }
 
 static uint64_t file_key(const struct stat *sb)
@@ -260,11 +264,17 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 			continue;
 		}
 		const probed_file *f = known(p, de->d_name, &sb);
-		bool token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
+		int token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
 
+		/* A token that could not be looked at is not a file found not
+		 * to be one: the scan fails, and changes nothing. */
+		if (token == PROBE_SHORT) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
 		/* Only what this scan saw is kept: deleted tokens go.  A file
 		 * found not to be a token is said once, not at every scan. */
-		remember(&seen, de->d_name, &sb, token);
+		remember(&seen, de->d_name, &sb, token == PROBE_TOKEN);
 		if (token) {
 			if (n == cap) {
 				size_t ncap = cap ? 2 * cap : 8;
@@ -286,10 +296,14 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	}
 	if (d != NULL)
 		closedir(d);
-	cid_mutex_lock(p->probed_lock);
-	free_probed(&p->probed);
-	p->probed = seen;
-	cid_mutex_unlock(p->probed_lock);
+	if (rv == CKR_OK) {
+		cid_mutex_lock(p->probed_lock);
+		free_probed(&p->probed);
+		p->probed = seen;
+		cid_mutex_unlock(p->probed_lock);
+	} else {
+		free_probed(&seen);
+	}
 	/* Sorted, so that every scan reports the same places in the same order. */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
@@ -336,13 +350,14 @@ static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 	 * probed; the rest waits for the first use. */
 	cid_mutex_lock(p->probed_lock);
 	const probed_file *f = known(p, key, &sb);
-	int verdict = f == NULL ? -1 : f->token;
+	bool probed = f != NULL;
+	int verdict = probed && f->token ? PROBE_TOKEN : PROBE_NOT;
 	cid_mutex_unlock(p->probed_lock);
-	if (verdict < 0)
+	if (!probed)
 		verdict = probe(AT_FDCWD, path, p->dir);
-	if (!verdict) {
+	if (verdict != PROBE_TOKEN) {
 		free(path);
-		return CKR_TOKEN_NOT_RECOGNIZED;
+		return verdict == PROBE_SHORT ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	return soft_token_new(NULL, path, NULL, out);
 }

@@ -648,8 +648,23 @@ static void test_many_tokens_few_descriptors(void **state)
 			fill[nfill++] = fd;
 		assert_true(nfill < 64);
 		assert_int_equal(toks[1]->ops->status(toks[1], &st), CKR_HOST_MEMORY);
+		/* A scan that cannot look at a new file fails, and does not
+		 * take the file for one that is not a token. */
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s/%016x.token'", f->path, f->dir, 0x100 + MANY_TOKENS);
 		while (nfill > 0)
 			close(fill[--nfill]);
+		assert_int_equal(system(cmd), 0);
+		while (nfill < 64 && (fd = open("/dev/null", O_RDONLY)) >= 0)
+			fill[nfill++] = fd;
+		/* One left, for the directory. */
+		close(fill[--nfill]);
+		places_seen = 0;
+		assert_int_equal(f->p->ops->scan(f->p, count_sink, &places_seen), CKR_HOST_MEMORY);
+		while (nfill > 0)
+			close(fill[--nfill]);
+		places_seen = 0;
+		assert_int_equal(f->p->ops->scan(f->p, count_sink, &places_seen), CKR_OK);
+		assert_int_equal(places_seen, MANY_TOKENS + 2);
 	}
 	/* A rested token opens its file again when used. */
 	assert_int_equal(toks[0]->ops->status(toks[0], &st), CKR_OK);
