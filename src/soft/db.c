@@ -1,6 +1,7 @@
 /* The token file: one SQLite database, shared safely by every process that
  * opens it (WAL, busy timeout, short write transactions). */
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -37,6 +38,23 @@ CK_RV soft_db_rv(sqlite3 *db, int rc, const char *what)
 		CID_ERROR("%s: token file error: %s", what, msg);
 		return CKR_DEVICE_ERROR;
 	}
+}
+
+static void setup_once(void)
+{
+	/* SQLite is this module's own copy (linked in, every symbol local),
+	 * so its process-wide settings are ours to choose.  Memory
+	 * statistics, which nothing here reads, cost a global mutex on every
+	 * allocation; a listing makes thousands.  Too late (another part of
+	 * this module used SQLite first) is harmless. */
+	(void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+void soft_db_setup(void)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+
+	pthread_once(&once, setup_once);
 }
 
 CK_RV soft_db_exec(sqlite3 *db, const char *sql)
@@ -98,7 +116,86 @@ CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out)
 	return CKR_OK;
 }
 
-static CK_RV pragma_int(sqlite3 *db, const char *sql, int64_t *out)
+bool soft_schema_known(int64_t v)
+{
+	return v >= SOFT_SCHEMA_MIN && v <= SOFT_SCHEMA_VERSION;
+}
+
+bool soft_db_short_of(sqlite3 *db, int rc, const char *path)
+{
+	int e = (rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_IOERR ? sqlite3_system_errno(db) : 0;
+
+	if (e == EMFILE || e == ENFILE) {
+		CID_ERROR("%s: cannot open: out of file descriptors (%s)", path, strerror(e));
+		return true;
+	}
+	if ((rc & 0xff) == SQLITE_NOMEM) {
+		CID_ERROR("%s: out of memory", path);
+		return true;
+	}
+	return false;
+}
+
+/* The path as a file: URI, every byte that could mean something there
+ * escaped; query is appended as it is. */
+static char *file_uri(const char *path, const char *query)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t n = strlen(path), q = strlen(query);
+	char *u = malloc(5 + 3 * n + q + 1), *w = u;
+
+	if (u == NULL)
+		return NULL;
+	memcpy(w, "file:", 5);
+	w += 5;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '/' ||
+		    c == '.' || c == '_' || c == '-') {
+			*w++ = (char)c;
+		} else {
+			*w++ = '%';
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
+		}
+	}
+	memcpy(w, query, q + 1);
+	return u;
+}
+
+CK_RV soft_db_open_reader(const char *path, sqlite3 **out)
+{
+	/* NOMUTEX: the connection lives for one call in one thread.
+	 * readonly_shm: the log index is mapped read-only, and when no other
+	 * connection keeps it, SQLite builds it in this process's memory from
+	 * the log instead of rewriting the file. */
+	int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+	char *uri = file_uri(path, "?readonly_shm=1");
+	sqlite3 *db = NULL;
+	CK_RV rv = CKR_OK;
+	int rc;
+
+#ifdef SQLITE_OPEN_NOFOLLOW
+	flags |= SQLITE_OPEN_NOFOLLOW;
+#endif
+	if (uri == NULL)
+		return CKR_HOST_MEMORY;
+	rc = sqlite3_open_v2(uri, &db, flags, NULL);
+	free(uri);
+	if (rc != SQLITE_OK) {
+		rv = db == NULL || soft_db_short_of(db, rc, path) ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_RECOGNIZED;
+		sqlite3_close(db);
+		return rv;
+	}
+	sqlite3_busy_timeout(db, SOFT_BUSY_TIMEOUT_MS);
+	sqlite3_extended_result_codes(db, 1);
+	(void)sqlite3_db_config(db, SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, (int *)NULL);
+	*out = db;
+	return CKR_OK;
+}
+
+static int pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 {
 	sqlite3_stmt *st = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
@@ -111,43 +208,61 @@ static CK_RV pragma_int(sqlite3 *db, const char *sql, int64_t *out)
 		}
 	}
 	sqlite3_finalize(st);
-	return rc == SQLITE_OK ? CKR_OK : soft_db_rv(db, rc, sql);
+	return rc;
 }
 
-CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN + 1])
+CK_RV soft_db_check_header(sqlite3 *db, const char *path, int *read_rc)
 {
 	int64_t app = 0, version = 0;
-	uint8_t *s = NULL;
-	size_t slen = 0;
-	CK_RV rv;
+	int rc = pragma_int(db, "PRAGMA application_id", &app);
 
-	rv = pragma_int(db, "PRAGMA application_id", &app);
-	if (rv != CKR_OK)
+	if (rc == SQLITE_OK)
+		rc = pragma_int(db, "PRAGMA user_version", &version);
+	if (read_rc != NULL)
+		*read_rc = rc;
+	if (rc != SQLITE_OK) {
+		if (read_rc == NULL && soft_db_rv(db, rc, path) == CKR_HOST_MEMORY)
+			return CKR_HOST_MEMORY;
 		return CKR_TOKEN_NOT_RECOGNIZED;
+	}
 	if (app != SOFT_APPLICATION_ID) {
 		CID_WARN("%s is not a careid token file", path);
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
-	rv = pragma_int(db, "PRAGMA user_version", &version);
-	if (rv != CKR_OK)
-		return CKR_TOKEN_NOT_RECOGNIZED;
-	if (version < SOFT_SCHEMA_MIN || version > SOFT_SCHEMA_VERSION) {
-		CID_ERROR("%s has token schema %lld, this module reads %d", path, (long long)version,
-		          SOFT_SCHEMA_VERSION);
+	if (!soft_schema_known(version)) {
+		CID_ERROR("%s has token schema %lld, this module reads %d to %d", path, (long long)version,
+		          SOFT_SCHEMA_MIN, SOFT_SCHEMA_VERSION);
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
+	return CKR_OK;
+}
+
+bool soft_serial_take(const void *v, size_t len, char out[SOFT_SERIAL_LEN + 1])
+{
+	if (v == NULL || len != SOFT_SERIAL_LEN || memchr(v, 0, len) != NULL)
+		return false;
+	memcpy(out, v, SOFT_SERIAL_LEN);
+	out[SOFT_SERIAL_LEN] = '\0';
+	return true;
+}
+
+CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN + 1])
+{
+	uint8_t *s = NULL;
+	size_t slen = 0;
+	CK_RV rv = soft_db_check_header(db, path, NULL);
+
+	if (rv != CKR_OK)
+		return rv;
 	rv = soft_meta_blob(db, SOFT_META_SERIAL, &s, &slen);
 	if (rv != CKR_OK)
 		return CKR_TOKEN_NOT_RECOGNIZED;
-	if (s == NULL || slen != SOFT_SERIAL_LEN || memchr(s, 0, slen) != NULL) {
+	if (!soft_serial_take(s, slen, serial)) {
 		CID_ERROR("%s: token serial missing or malformed", path);
-		free(s);
-		return CKR_TOKEN_NOT_RECOGNIZED;
+		rv = CKR_TOKEN_NOT_RECOGNIZED;
 	}
-	memcpy(serial, s, SOFT_SERIAL_LEN);
-	serial[SOFT_SERIAL_LEN] = '\0';
 	free(s);
-	return CKR_OK;
+	return rv;
 }
 
 CK_RV soft_db_create_schema(sqlite3 *db)

@@ -18,6 +18,7 @@
 
 #include "common/log.h"
 #include "common/hmap.h"
+#include "common/lock.h"
 #include "common/mem.h"
 #include "soft/soft_int.h"
 
@@ -40,8 +41,10 @@ typedef struct soft_provider {
 	/* Files already probed as tokens.  C_WaitForSlotEvent scans ten
 	 * times a second; opening every database each time would cost a
 	 * SQLite open per token per scan.  Scans are serialised by the
-	 * front, so this needs no lock of its own. */
+	 * front, but opening a token (under its slot's lock only) reads this
+	 * too, to spare a file the scan has just probed a second probe. */
 	cid_hmap probed;   /* file_key -> probed_file* */
+	cid_mutex *probed_lock;
 	/* The directory's mode was checked (once: scans run ten times a second). */
 	bool mode_checked;
 } soft_provider;
@@ -112,8 +115,11 @@ static CK_RV make_dir(const char *dir)
  * magic string, the schema version (offset 60) and careid's application
  * id (offset 68), both big-endian.  No database is opened: a listing of a
  * thousand tokens reads a hundred bytes of each.  The serial and the rest
- * are checked when the token is first used. */
-static bool probe(int dirfd, const char *name, const char *dir)
+ * are checked when the token is first used.  PROBE_SHORT: out of
+ * descriptors, which says nothing about the file. */
+enum { PROBE_NOT = 0, PROBE_TOKEN = 1, PROBE_SHORT = -1 };
+
+static int probe(int dirfd, const char *name, const char *dir)
 {
 	/* name is a full path when dirfd is AT_FDCWD. */
 	const char *sep = name[0] == '/' ? "" : "/";
@@ -126,30 +132,31 @@ static bool probe(int dirfd, const char *name, const char *dir)
 	int fd = openat(dirfd, name, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
 
 	if (fd < 0) {
-		if (errno == EMFILE || errno == ENFILE)
+		if (errno == EMFILE || errno == ENFILE) {
 			CID_ERROR("%s%s%s: out of file descriptors (%s)", dir, sep, name, strerror(errno));
-		else
-			CID_WARN("%s%s%s: cannot open (%s); skipped", dir, sep, name, strerror(errno));
-		return false;
+			return PROBE_SHORT;
+		}
+		CID_WARN("%s%s%s: cannot open (%s); skipped", dir, sep, name, strerror(errno));
+		return PROBE_NOT;
 	}
 	n = pread(fd, h, sizeof(h), 0);
 	close(fd);
 	if (n != (ssize_t)sizeof(h) || memcmp(h, magic, sizeof(magic)) != 0) {
 		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
-		return false;
+		return PROBE_NOT;
 	}
 	uint32_t version = (uint32_t)h[60] << 24 | (uint32_t)h[61] << 16 | (uint32_t)h[62] << 8 | h[63];
 	uint32_t app = (uint32_t)h[68] << 24 | (uint32_t)h[69] << 16 | (uint32_t)h[70] << 8 | h[71];
 	if (app != SOFT_APPLICATION_ID) {
 		CID_WARN("%s%s%s is not a careid token file; skipped", dir, sep, name);
-		return false;
+		return PROBE_NOT;
 	}
-	if (version < SOFT_SCHEMA_MIN || version > SOFT_SCHEMA_VERSION) {
-		CID_ERROR("%s%s%s has token schema %u, this module reads %d; skipped", dir, sep, name, version,
-		          SOFT_SCHEMA_VERSION);
-		return false;
+	if (!soft_schema_known(version)) {
+		CID_ERROR("%s%s%s has token schema %u, this module reads %d to %d; skipped", dir, sep, name, version,
+		          SOFT_SCHEMA_MIN, SOFT_SCHEMA_VERSION);
+		return PROBE_NOT;
 	}
-	return true;
+	return PROBE_TOKEN;
 }
 
 static uint64_t file_key(const struct stat *sb)
@@ -257,11 +264,17 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 			continue;
 		}
 		const probed_file *f = known(p, de->d_name, &sb);
-		bool token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
+		int token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
 
+		/* A token that could not be looked at is not a file found not
+		 * to be one: the scan fails, and changes nothing. */
+		if (token == PROBE_SHORT) {
+			rv = CKR_HOST_MEMORY;
+			break;
+		}
 		/* Only what this scan saw is kept: deleted tokens go.  A file
 		 * found not to be a token is said once, not at every scan. */
-		remember(&seen, de->d_name, &sb, token);
+		remember(&seen, de->d_name, &sb, token == PROBE_TOKEN);
 		if (token) {
 			if (n == cap) {
 				size_t ncap = cap ? 2 * cap : 8;
@@ -283,8 +296,14 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	}
 	if (d != NULL)
 		closedir(d);
-	free_probed(&p->probed);
-	p->probed = seen;
+	if (rv == CKR_OK) {
+		cid_mutex_lock(p->probed_lock);
+		free_probed(&p->probed);
+		p->probed = seen;
+		cid_mutex_unlock(p->probed_lock);
+	} else {
+		free_probed(&seen);
+	}
 	/* Sorted, so that every scan reports the same places in the same order. */
 	if (n > 1)
 		qsort(names, n, sizeof(*names), by_name);
@@ -327,10 +346,18 @@ static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 	if ((sb.st_mode & 077) != 0)
 		CID_WARN("token file %s is readable by other users (mode %03o); 0600 is expected", path,
 		         (unsigned)(sb.st_mode & 0777));
-	/* The cheap check only; the rest waits for the first use. */
-	if (!probe(AT_FDCWD, path, p->dir)) {
+	/* The cheap check only, and not twice for the file a scan has just
+	 * probed; the rest waits for the first use. */
+	cid_mutex_lock(p->probed_lock);
+	const probed_file *f = known(p, key, &sb);
+	bool probed = f != NULL;
+	int verdict = probed && f->token ? PROBE_TOKEN : PROBE_NOT;
+	cid_mutex_unlock(p->probed_lock);
+	if (!probed)
+		verdict = probe(AT_FDCWD, path, p->dir);
+	if (verdict != PROBE_TOKEN) {
 		free(path);
-		return CKR_TOKEN_NOT_RECOGNIZED;
+		return verdict == PROBE_SHORT ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	return soft_token_new(NULL, path, NULL, out);
 }
@@ -470,6 +497,7 @@ static void soft_provider_release(cid_provider *prov)
 	if (p == NULL)
 		return;
 	forget_probed(p);
+	cid_mutex_free(&p->probed_lock);
 	free(p->dir);
 	free(p);
 }
@@ -492,11 +520,13 @@ CK_RV cid_soft_provider_new(const char *dir, uint32_t kdf_cost, cid_provider **o
 		CID_ERROR("kdf_cost %u outside %d..%d", kdf_cost, CID_KDF_COST_MIN, CID_KDF_COST_MAX);
 		return CKR_ARGUMENTS_BAD;
 	}
+	soft_db_setup();
 	p = calloc(1, sizeof(*p));
 	if (p == NULL)
 		return CKR_HOST_MEMORY;
 	p->dir = strdup(dir);
-	if (p->dir == NULL) {
+	if (p->dir == NULL || cid_mutex_new(&p->probed_lock) != CKR_OK) {
+		free(p->dir);
 		free(p);
 		return CKR_HOST_MEMORY;
 	}

@@ -6,6 +6,8 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
 
 #include <sqlite3.h>
 
@@ -21,6 +23,8 @@
  * leave a tombstone, so that another process reloads only what changed.
  * A version 1 file is brought to 2 at its first object write. */
 #define SOFT_SCHEMA_VERSION 2
+/* The oldest schema this code still reads: files of any version from here
+ * to SOFT_SCHEMA_VERSION are tokens (soft_schema_known). */
 #define SOFT_SCHEMA_MIN 1
 #define SOFT_FILE_SUFFIX ".token"
 #define SOFT_SERIAL_LEN 16
@@ -57,6 +61,14 @@
 #define SOFT_META_AUDIT_SEQ      "audit_head_seq"
 #define SOFT_META_AUDIT_HASH     "audit_head_hash"
 
+/* A file as stat shows it: any write to it changes this. */
+typedef struct soft_file_mark {
+	dev_t dev;
+	ino_t ino;
+	off_t size;
+	struct timespec mtime;
+} soft_file_mark;
+
 /* Nobody logged in. */
 #define SOFT_NOBODY ((CK_USER_TYPE)-1)
 
@@ -78,10 +90,19 @@ typedef struct soft_token {
 	int64_t seen_data_version;
 	int64_t seen_generation;
 	bool schema_current;        /* the file is known to be SOFT_SCHEMA_VERSION */
+	/* The last status read of the token at rest, kept while neither the
+	 * file nor its log is written (token.c, cached_status). */
+	char *wal_path;
+	unsigned status_asks;
+	bool cached;
+	soft_file_mark cache_db, cache_wal;
+	cid_token_status cache_st;
 } soft_token;
 
 /* ---- db.c: the file, transactions, meta values ---- */
 
+/* Sets SQLite up for this module, before its first use (idempotent). */
+void soft_db_setup(void);
 /* Maps a SQLite result to a PKCS#11 code and logs one line naming what. */
 CK_RV soft_db_rv(sqlite3 *db, int rc, const char *what);
 /* Opens an existing file (a new one is made 0600 by the caller first) and
@@ -89,9 +110,28 @@ CK_RV soft_db_rv(sqlite3 *db, int rc, const char *what);
  * token yet.  CKR_TOKEN_NOT_PRESENT when it cannot be opened,
  * CKR_TOKEN_NOT_RECOGNIZED when it is not a database (both logged). */
 CK_RV soft_db_open(const char *path, bool readonly, sqlite3 **out);
+/* Opens a connection that only reads and writes nothing at all, not even
+ * the log index beside the file: what a listing needs.  It needs the log
+ * and its index to exist (a token used once read-write has them).
+ * CKR_HOST_MEMORY (logged) when out of descriptors or memory; any other
+ * failure is silent CKR_TOKEN_NOT_RECOGNIZED, for the caller to fall back
+ * to soft_db_open, which says what is wrong. */
+CK_RV soft_db_open_reader(const char *path, sqlite3 **out);
+/* Whether a file of schema version v is one this code reads. */
+bool soft_schema_known(int64_t v);
+/* Checks application id and schema version inside the caller's read
+ * transaction; CKR_TOKEN_NOT_RECOGNIZED (logged) when they are not ours.
+ * With read_rc, a failure to read at all is not logged but left there as
+ * SQLite's code (SQLITE_OK when the file was read). */
+CK_RV soft_db_check_header(sqlite3 *db, const char *path, int *read_rc);
+/* Whether a failed read on a reader connection was out of descriptors or
+ * memory (then logged once, and the answer is CKR_HOST_MEMORY). */
+bool soft_db_short_of(sqlite3 *db, int rc, const char *path);
 /* Checks that an open file is a token of a schema this code understands
  * and returns its serial; CKR_TOKEN_NOT_RECOGNIZED (logged) otherwise. */
 CK_RV soft_db_check(sqlite3 *db, const char *path, char serial[SOFT_SERIAL_LEN + 1]);
+/* Takes a serial as stored (blob or text) into out; false when malformed. */
+bool soft_serial_take(const void *v, size_t len, char out[SOFT_SERIAL_LEN + 1]);
 CK_RV soft_db_create_schema(sqlite3 *db);
 CK_RV soft_db_exec(sqlite3 *db, const char *sql);
 CK_RV soft_tx_begin(sqlite3 *db, bool write);

@@ -2,6 +2,7 @@
  * token's initial state. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <stdint.h>
 #include <time.h>
@@ -50,48 +51,99 @@ const char *soft_token_name(const soft_token *t, char *out)
 	return out;
 }
 
-static CK_RV soft_status(cid_token *tok, cid_token_status *st)
-{
-	soft_token *t = (soft_token *)tok;
-	int64_t user_tries = 0, so_tries = 0, init = 0, change = 0;
-	uint8_t *label = NULL;
-	size_t llen = 0;
-	bool found_init, found_change;
-	CK_RV rv;
+/* What a token's status is made of, as stored. */
+typedef struct status_meta {
+	uint8_t label[32];
+	size_t label_len;
+	char serial[SOFT_SERIAL_LEN + 1];
+	bool have_serial;
+	int64_t user_tries, so_tries, init, change;
+	bool have_user_tries, have_so_tries;
+} status_meta;
 
-	if (st == NULL)
-		return CKR_ARGUMENTS_BAD;
-	memset(st, 0, sizeof(*st));
-	rv = soft_tx_begin(t->db, false);
-	if (rv == CKR_OK)
-		rv = soft_meta_blob(t->db, SOFT_META_LABEL, &label, &llen);
-	if (rv == CKR_OK)
-		rv = soft_meta_int_req(t->db, SOFT_META_USER_TRIES, &user_tries);
-	if (rv == CKR_OK)
-		rv = soft_meta_int_req(t->db, SOFT_META_SO_TRIES, &so_tries);
-	if (rv == CKR_OK)
-		rv = soft_meta_int(t->db, SOFT_META_USER_PIN_INIT, &init, &found_init);
-	if (rv == CKR_OK)
-		rv = soft_meta_int(t->db, SOFT_META_PIN_TO_CHANGE, &change, &found_change);
-	soft_tx_rollback(t->db);
-	if (rv != CKR_OK) {
-		free(label);
-		return rv;
+/* One statement for every value a status needs (and the serial, which a
+ * file opened only to be listed checks in the same snapshot).  The whole
+ * table, a few dozen rows on one page, costs less to walk than a list of
+ * wanted keys costs to compile. */
+#define STATUS_SQL "SELECT key, value FROM meta"
+
+static CK_RV meta_int_value(sqlite3_stmt *q, const char *key, int64_t *out)
+{
+	if (sqlite3_column_type(q, 1) != SQLITE_INTEGER) {
+		CID_ERROR("token meta value %s is not an integer", key);
+		return CKR_DEVICE_ERROR;
 	}
+	*out = sqlite3_column_int64(q, 1);
+	return CKR_OK;
+}
+
+/* Inside the caller's read transaction.  *read_rc is SQLite's code for a
+ * failure to read at all (then nothing is logged and the answer is
+ * CKR_DEVICE_ERROR); a value found malformed is logged. */
+static CK_RV read_status_meta(sqlite3 *db, status_meta *m, int *read_rc)
+{
+	sqlite3_stmt *q = NULL;
+	CK_RV rv = CKR_OK;
+	int rc = sqlite3_prepare_v2(db, STATUS_SQL, -1, &q, NULL);
+
+	memset(m, 0, sizeof(*m));
+	while (rc == SQLITE_OK && rv == CKR_OK && (rc = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *key = (const char *)sqlite3_column_text(q, 0);
+
+		rc = SQLITE_OK;
+		if (key == NULL) {
+			rc = SQLITE_NOMEM;
+		} else if (strcmp(key, SOFT_META_LABEL) == 0) {
+			const void *v = sqlite3_column_blob(q, 1);
+			size_t n = (size_t)sqlite3_column_bytes(q, 1);
+
+			m->label_len = n < sizeof(m->label) ? n : sizeof(m->label);
+			if (m->label_len > 0)
+				memcpy(m->label, v, m->label_len);
+		} else if (strcmp(key, SOFT_META_SERIAL) == 0) {
+			const void *v = sqlite3_column_blob(q, 1);
+
+			m->have_serial = soft_serial_take(v, (size_t)sqlite3_column_bytes(q, 1), m->serial);
+		} else if (strcmp(key, SOFT_META_USER_TRIES) == 0) {
+			rv = meta_int_value(q, key, &m->user_tries);
+			m->have_user_tries = true;
+		} else if (strcmp(key, SOFT_META_SO_TRIES) == 0) {
+			rv = meta_int_value(q, key, &m->so_tries);
+			m->have_so_tries = true;
+		} else if (strcmp(key, SOFT_META_USER_PIN_INIT) == 0) {
+			rv = meta_int_value(q, key, &m->init);
+		} else if (strcmp(key, SOFT_META_PIN_TO_CHANGE) == 0) {
+			rv = meta_int_value(q, key, &m->change);
+		}
+	}
+	sqlite3_finalize(q);
+	*read_rc = rc == SQLITE_DONE ? SQLITE_OK : rc;
+	if (rv == CKR_OK && *read_rc != SQLITE_OK)
+		return CKR_DEVICE_ERROR;
+	if (rv == CKR_OK && (!m->have_user_tries || !m->have_so_tries)) {
+		CID_ERROR("token meta value %s is missing", m->have_user_tries ? SOFT_META_SO_TRIES : SOFT_META_USER_TRIES);
+		rv = CKR_DEVICE_ERROR;
+	}
+	return rv;
+}
+
+static void fill_status(const char serial[SOFT_SERIAL_LEN + 1], const status_meta *m, cid_token_status *st)
+{
+	int64_t user_tries = m->user_tries, so_tries = m->so_tries;
+
+	memset(st, 0, sizeof(*st));
 	memset(st->label, ' ', sizeof(st->label));
-	if (label != NULL)
-		memcpy(st->label, label, llen < sizeof(st->label) ? llen : sizeof(st->label));
-	free(label);
+	memcpy(st->label, m->label, m->label_len);
 	pad(st->manufacturer, sizeof(st->manufacturer), "careid");
 	pad(st->model, sizeof(st->model), "virtual card");
-	memcpy(st->serial, t->serial, sizeof(st->serial));
+	memcpy(st->serial, serial, sizeof(st->serial));
 
 	user_tries = user_tries < 0 ? 0 : user_tries > CID_POLICY_PIN_MAX_TRIES ? CID_POLICY_PIN_MAX_TRIES : user_tries;
 	so_tries = so_tries < 0 ? 0 : so_tries > CID_POLICY_SO_PIN_MAX_TRIES ? CID_POLICY_SO_PIN_MAX_TRIES : so_tries;
 	st->flags = CKF_TOKEN_INITIALIZED | CKF_RNG | CKF_LOGIN_REQUIRED;
-	if (found_init && init != 0)
+	if (m->init != 0)
 		st->flags |= CKF_USER_PIN_INITIALIZED;
-	if (found_change && change != 0)
+	if (m->change != 0)
 		st->flags |= CKF_USER_PIN_TO_BE_CHANGED;
 	st->flags |= cid_policy_pin_flags((unsigned)user_tries, CID_POLICY_PIN_MAX_TRIES, false);
 	st->flags |= cid_policy_pin_flags((unsigned)so_tries, CID_POLICY_SO_PIN_MAX_TRIES, true);
@@ -101,7 +153,84 @@ static CK_RV soft_status(cid_token *tok, cid_token_status *st)
 	st->hw_version.minor = 1;
 	st->fw_version.major = 0;
 	st->fw_version.minor = SOFT_SCHEMA_VERSION;
+}
+
+/* Through the token's own connection, open because the token is in use. */
+static CK_RV soft_status(cid_token *tok, cid_token_status *st)
+{
+	soft_token *t = (soft_token *)tok;
+	status_meta m;
+	int rc = SQLITE_OK;
+	CK_RV rv;
+
+	if (st == NULL)
+		return CKR_ARGUMENTS_BAD;
+	rv = soft_tx_begin(t->db, false);
+	if (rv == CKR_OK) {
+		rv = read_status_meta(t->db, &m, &rc);
+		if (rc != SQLITE_OK)
+			rv = soft_db_rv(t->db, rc, "reading the token status");
+	}
+	soft_tx_rollback(t->db);
+	if (rv == CKR_OK)
+		fill_status(t->serial, &m, st);
+	return rv;
+}
+
+/* A file replaced under the same name is another token: this one is gone. */
+static CK_RV same_token(soft_token *t, const char serial[SOFT_SERIAL_LEN + 1])
+{
+	if (t->serial[0] != '\0' && strcmp(serial, t->serial) != 0) {
+		CID_WARN("%s now holds token %s, not %s: the token was removed", t->path, serial, t->serial);
+		return CKR_DEVICE_REMOVED;
+	}
+	memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);
 	return CKR_OK;
+}
+
+/* The status of a token not in use, through a connection of its own that
+ * reads one snapshot (header check, serial and status together) and
+ * writes nothing: a listing of a thousand tokens then neither rewrites a
+ * thousand log indexes nor keeps a file open.  *fallback: this way is not
+ * open to the file (a token never opened read-write has no log index
+ * yet) and the caller should take the token's own connection. */
+static CK_RV resting_status(soft_token *t, cid_token_status *st, bool *fallback)
+{
+	sqlite3 *db = NULL;
+	status_meta m;
+	int rc = SQLITE_OK;
+	CK_RV rv;
+
+	*fallback = false;
+	rv = soft_db_open_reader(t->path, &db);
+	if (rv != CKR_OK) {
+		*fallback = rv != CKR_HOST_MEMORY;
+		return rv;
+	}
+	rc = sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+	if (rc == SQLITE_OK)
+		rv = soft_db_check_header(db, t->path, &rc);
+	if (rc == SQLITE_OK && rv == CKR_OK)
+		rv = read_status_meta(db, &m, &rc);
+	if (rc != SQLITE_OK) {
+		if (soft_db_short_of(db, rc, t->path))
+			rv = CKR_HOST_MEMORY;
+		else
+			*fallback = true;
+	}
+	if (!sqlite3_get_autocommit(db))
+		(void)sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+	sqlite3_close_v2(db);
+	if (rv != CKR_OK || *fallback)
+		return rv;
+	if (!m.have_serial) {
+		CID_ERROR("%s: token serial missing or malformed", t->path);
+		return CKR_TOKEN_NOT_RECOGNIZED;
+	}
+	rv = same_token(t, m.serial);
+	if (rv == CKR_OK)
+		fill_status(t->serial, &m, st);
+	return rv;
 }
 
 /* A token holds its file open only while it is used: a listing of a
@@ -115,6 +244,7 @@ static CK_RV need_db(soft_token *t)
 
 	if (t->db != NULL)
 		return CKR_OK;
+	t->cached = false;
 	rv = soft_db_open(t->path, false, &db);
 	if (rv == CKR_OK) {
 		rv = soft_tx_begin(db, false);
@@ -124,17 +254,12 @@ static CK_RV need_db(soft_token *t)
 		if (rv != CKR_OK && rv != CKR_HOST_MEMORY)
 			rv = CKR_TOKEN_NOT_RECOGNIZED;
 	}
-	/* A file replaced under the same name is another token: this one is
-	 * gone. */
-	if (rv == CKR_OK && t->serial[0] != '\0' && strcmp(serial, t->serial) != 0) {
-		CID_WARN("%s now holds token %s, not %s: the token was removed", t->path, serial, t->serial);
-		rv = CKR_DEVICE_REMOVED;
-	}
+	if (rv == CKR_OK)
+		rv = same_token(t, serial);
 	if (rv != CKR_OK) {
 		sqlite3_close_v2(db);
 		return rv;
 	}
-	memcpy(t->serial, serial, sizeof(serial));
 	t->db = db;
 	/* data_version counts per connection: the first check on the new one
 	 * asks the object generation instead. */
@@ -168,9 +293,83 @@ static void soft_rest(cid_token *tok)
 		return rv_; \
 	} while (0)
 
+/* A status read is kept only for files last written this long before it:
+ * file times move in clock ticks (coarser on some file systems), so a
+ * write in the same tick as the read could leave them as they were. */
+#define QUIET_SECONDS 2
+
+/* false when the file cannot be seen.  *quiet is cleared when it was
+ * written too lately (or in the future) for a kept answer to be safe. */
+static bool mark_file(const char *path, const struct timespec *now, soft_file_mark *m, bool *quiet)
+{
+	struct stat sb;
+
+	if (stat(path, &sb) != 0)
+		return false;
+	memset(m, 0, sizeof(*m));
+	m->dev = sb.st_dev;
+	m->ino = sb.st_ino;
+	m->size = sb.st_size;
+	m->mtime = sb.st_mtim;
+	if (now->tv_sec - sb.st_mtim.tv_sec <= QUIET_SECONDS)
+		*quiet = false;
+	return true;
+}
+
+static bool same_mark(const soft_file_mark *a, const soft_file_mark *b)
+{
+	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
+	       a->mtime.tv_nsec == b->mtime.tv_nsec;
+}
+
+/* The status of a token at rest, asked again and again (a host polling
+ * its tokens): every commit, by this process or another, writes the log
+ * (or the file itself, were the log ever turned off), so while both look
+ * as they did when the last answer was read, that answer still holds.
+ * A file written within QUIET_SECONDS of a read is read afresh every
+ * time.  The first ask costs no stat: a one-off listing gains nothing
+ * from keeping its answer. */
+static CK_RV cached_status(soft_token *t, cid_token_status *st, bool *fallback)
+{
+	soft_file_mark db, wal;
+	struct timespec now;
+	bool quiet = true, marked = false;
+	CK_RV rv;
+
+	if (t->status_asks < 2)
+		t->status_asks++;
+	if (t->status_asks > 1 && t->wal_path != NULL && clock_gettime(CLOCK_REALTIME, &now) == 0)
+		marked = mark_file(t->path, &now, &db, &quiet) && mark_file(t->wal_path, &now, &wal, &quiet);
+	if (marked && t->cached && same_mark(&db, &t->cache_db) && same_mark(&wal, &t->cache_wal)) {
+		*fallback = false;
+		*st = t->cache_st;
+		return CKR_OK;
+	}
+	t->cached = false;
+	rv = resting_status(t, st, fallback);
+	if (rv == CKR_OK && !*fallback && marked && quiet) {
+		t->cache_db = db;
+		t->cache_wal = wal;
+		t->cache_st = *st;
+		t->cached = true;
+	}
+	return rv;
+}
+
 static CK_RV lazy_status(cid_token *tok, cid_token_status *st)
 {
 	soft_token *t = (soft_token *)tok;
+	bool fallback = false;
+
+	if (st == NULL)
+		return CKR_ARGUMENTS_BAD;
+	if (t->db == NULL) {
+		CK_RV rv = cached_status(t, st, &fallback);
+
+		if (!fallback)
+			return rv;
+		CID_DEBUG("%s: no log index to read beside it yet; opening it read-write", t->path);
+	}
 	WITH_DB(soft_status(tok, st));
 }
 
@@ -287,6 +486,7 @@ static void soft_release(cid_token *tok)
 	soft_forget_key(t);
 	sqlite3_close_v2(t->db);
 	free(t->path);
+	free(t->wal_path);
 	cid_wipe(t, sizeof(*t));
 	free(t);
 }
@@ -327,6 +527,9 @@ CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN 
 	t->base.ops = &soft_token_ops;
 	t->db = db;
 	t->path = path;
+	/* Without it (out of memory) nothing is kept between status reads. */
+	if (asprintf(&t->wal_path, "%s-wal", path) < 0)
+		t->wal_path = NULL;
 	/* Without a file open yet, the serial is learnt at the first use. */
 	if (serial != NULL)
 		memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);
