@@ -12,16 +12,33 @@ static bool user_key(const soft_token *t)
 	return t->who == CKU_USER && t->have_key;
 }
 
+/* A statement kept prepared in *slot, ready to bind and step. */
+static int kept(soft_token *t, sqlite3_stmt **slot, const char *sql)
+{
+	if (*slot != NULL)
+		return sqlite3_reset(*slot) == SQLITE_OK && sqlite3_clear_bindings(*slot) == SQLITE_OK ? SQLITE_OK
+		                                                                                      : SQLITE_ERROR;
+	return sqlite3_prepare_v3(t->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
+}
+
+void soft_objects_forget_statements(soft_token *t)
+{
+	sqlite3_finalize(t->st_data_version);
+	sqlite3_finalize(t->st_changes);
+	t->st_data_version = t->st_changes = NULL;
+}
+
+/* Asked at every search, so its statement is kept. */
 static CK_RV data_version(soft_token *t, int64_t *v)
 {
-	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(t->db, "PRAGMA data_version", -1, &st, NULL);
+	int rc = kept(t, &t->st_data_version, "PRAGMA data_version");
 
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*v = sqlite3_column_int64(st, 0);
+	if (rc == SQLITE_OK && (rc = sqlite3_step(t->st_data_version)) == SQLITE_ROW) {
+		*v = sqlite3_column_int64(t->st_data_version, 0);
 		rc = SQLITE_OK;
 	}
-	sqlite3_finalize(st);
+	if (t->st_data_version != NULL)
+		sqlite3_reset(t->st_data_version);
 	return rc == SQLITE_OK ? CKR_OK : soft_db_rv(t->db, rc, "data version");
 }
 
@@ -229,19 +246,27 @@ static CK_RV can_follow(soft_token *t, bool *ok)
 	int64_t version = 0, floor = 0;
 	bool found = false;
 	sqlite3_stmt *st = NULL;
-	int rc = sqlite3_prepare_v2(t->db, "PRAGMA user_version", -1, &st, NULL);
+	int rc = t->schema_current ? SQLITE_OK : sqlite3_prepare_v2(t->db, "PRAGMA user_version", -1, &st, NULL);
 	CK_RV rv;
 
 	*ok = false;
-	if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		version = sqlite3_column_int64(st, 0);
-		rc = SQLITE_OK;
+	if (t->schema_current) {
+		version = SOFT_SCHEMA_VERSION;
+	} else {
+		if (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			version = sqlite3_column_int64(st, 0);
+			rc = SQLITE_OK;
+		}
+		if (rc != SQLITE_OK) {
+			sqlite3_finalize(st);
+			return soft_db_rv(t->db, rc, "schema version");
+		}
 	}
 	sqlite3_finalize(st);
-	if (rc != SQLITE_OK)
-		return soft_db_rv(t->db, rc, "schema version");
 	if (version != SOFT_SCHEMA_VERSION)
 		return CKR_OK;
+	/* A file never goes back to an older schema. */
+	t->schema_current = true;
 	rv = soft_meta_int(t->db, SOFT_META_GONE_FLOOR, &floor, &found);
 	*ok = rv == CKR_OK && t->seen_generation >= floor;
 	return rv;
@@ -254,11 +279,10 @@ static CK_RV can_follow(soft_token *t, bool *ok)
 static CK_RV report_changes(soft_token *t, int64_t since, cid_object_sink sink, void *ctx)
 {
 	bool with_secrets = user_key(t);
-	sqlite3_stmt *st = NULL;
 	CK_RV rv = CKR_OK;
-	int rc = sqlite3_prepare_v2(t->db, "SELECT id, private, attrs, sealed FROM objects WHERE gen > ?1"
-	                            " UNION ALL SELECT id, NULL, NULL, NULL FROM gone WHERE gen > ?1",
-	                            -1, &st, NULL);
+	int rc = kept(t, &t->st_changes, "SELECT id, private, attrs, sealed FROM objects WHERE gen > ?1"
+	                                 " UNION ALL SELECT id, NULL, NULL, NULL FROM gone WHERE gen > ?1");
+	sqlite3_stmt *st = t->st_changes;
 
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
@@ -288,7 +312,8 @@ static CK_RV report_changes(soft_token *t, int64_t since, cid_object_sink sink, 
 	}
 	if (rv == CKR_OK && rc != SQLITE_DONE)
 		rv = soft_db_rv(t->db, rc, "object changes");
-	sqlite3_finalize(st);
+	if (st != NULL)
+		sqlite3_reset(st);
 	return rv;
 }
 

@@ -90,6 +90,9 @@ typedef struct soft_token {
 	int64_t seen_data_version;
 	int64_t seen_generation;
 	bool schema_current;        /* the file is known to be SOFT_SCHEMA_VERSION */
+	/* Statements every search asks again (objects.c), kept prepared on
+	 * this connection; finalised before it closes. */
+	sqlite3_stmt *st_data_version, *st_changes;
 	/* The last status read of the token at rest, kept while neither the
 	 * file nor its log is written (token.c, cached_status). */
 	char *wal_path;
@@ -230,6 +233,8 @@ CK_RV soft_unlock(cid_token *tok, const CK_UTF8CHAR *code, CK_ULONG len, int64_t
 /* ---- objects.c ---- */
 
 CK_RV soft_changed(cid_token *tok, bool *changed);
+/* Before the connection closes: the statements kept prepared on it. */
+void soft_objects_forget_statements(soft_token *t);
 CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx);
 CK_RV soft_load_changes(cid_token *tok, cid_object_sink sink, void *ctx, bool *whole);
 CK_RV soft_create_object(cid_token *tok, const cid_attrs *attrs, uint64_t *id);

@@ -273,6 +273,7 @@ static void soft_rest(cid_token *tok)
 
 	if (t->db == NULL)
 		return;
+	soft_objects_forget_statements(t);
 	sqlite3_close_v2(t->db);
 	t->db = NULL;
 }
@@ -484,6 +485,7 @@ static void soft_release(cid_token *tok)
 	if (t == NULL)
 		return;
 	soft_forget_key(t);
+	soft_objects_forget_statements(t);
 	sqlite3_close_v2(t->db);
 	free(t->path);
 	free(t->wal_path);
