@@ -6,8 +6,9 @@
 # record in the card's data object, the alert at 89 days and not at 100,
 # a temporary card refused after its 72 hours and locked on return by
 # three wrong PINs, a contractor's three months, self-renewal refused
-# early and done in the window, expired certificates repaired, a
-# cancelled card.
+# early, done twice in the window, the third refused and in person
+# starting the count again, expired certificates repaired, a cancelled
+# card.
 #
 # Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
 #      CAREID_TOOL=build/src/tool/careid-tool tests/tool/lifecycle_card.sh
@@ -119,7 +120,22 @@ json "...new certificates two years on, one self-renewal used" \
 check "...and the card signs with the new key 01" status_is 0 bash -c \
 	'echo data >d && faketime -f "$1" pkcs11-tool --module "$2" --login --pin 135790 --sign --id 01 -m ECDSA-SHA256 -i d -o s' \
 	_ "$win" "$M"
-late="+$((end + 800 * 86400 - $(date +%s)))s"
+# end_at OFFSET: the certificates' end (epoch) as status shows it then.
+end_at() {
+	faketime -f "$1" "$TOOL" --module "$M" --json status |
+		python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))'
+}
+e2=$(end_at "$win")
+win="+$((e2 - 30 * 86400 - $(date +%s)))s"
+check "the second self-renewal of the card" status_is 0 faketime -f "$win" "$TOOL" --module "$M" renew --passcode-file pin
+e3=$(end_at "$win")
+win="+$((e3 - 30 * 86400 - $(date +%s)))s"
+check "the third self-renewal of the card is refused (P8)" bash -c \
+	'faketime -f "$1" "$2" --module "$3" renew --passcode-file pin 2>&1 | grep -q "P8"' _ "$win" "$TOOL" "$M"
+check "renewed in person" status_is 0 faketime -f "$win" "$TOOL" --module "$M" renew --in-person --passcode-file pin
+json "...the count starts again" "d['self_renewals_used'] == 0" faketime -f "$win" "$TOOL" --module "$M" --json status
+end=$(end_at "$win")
+late="+$((end + 86400 - $(date +%s)))s"
 check "expired certificates: self-renewal of the card refused (P9)" bash -c \
 	'faketime -f "$1" "$2" --module "$3" renew --passcode-file pin 2>&1 | grep -q "P9"' _ "$late" "$TOOL" "$M"
 printf '975310\n' >pin-new
