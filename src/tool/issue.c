@@ -198,10 +198,7 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 	CK_UTF8CHAR label[32];
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
 	CK_TOKEN_INFO ti;
-	tool_key keys[2];
 	tool_issued certs[2] = { 0 };
-	tool_issuer_why why;
-	tool_issuer_status st;
 	cid_lifecycle r = { 0 };
 	const char *by = getenv("USER");
 	time_t now = time(NULL);
@@ -243,25 +240,11 @@ static int make_token(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, in
 	if (rc == 0)
 		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin->buf, pin->len));
 	if (rc == 0)
-		rc = tool_keypair(ctx, s, 0x01, "Authentication", &keys[0]);
-	if (rc == 0)
-		rc = tool_keypair(ctx, s, 0x02, "Signature", &keys[1]);
-	if (rc == 0) {
-		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
-		                            a->uuid, now, certs, &why);
-		if (st != TOOL_ISSUER_OK) {
-			tool_error("%s", why.text);
-			rc = tool_issuer_exit(st);
-		}
-	}
+		rc = tool_new_pair(ctx, s, iss, a->uuid, 0x01, 0x02, now, certs);
 	if (rc == 0 && (int64_t)certs[0].not_after != r.certs_end) {
 		tool_error("the certificates end at another time than the record says");
 		rc = EXIT_OTHER;
 	}
-	if (rc == 0)
-		rc = tool_store_cert(ctx, s, 0x01, "Authentication", &certs[0]);
-	if (rc == 0)
-		rc = tool_store_cert(ctx, s, 0x02, "Signature", &certs[1]);
 	if (rc == 0)
 		(void)ctx->f->C_Logout(s);
 	if (s != CK_INVALID_HANDLE)
@@ -284,10 +267,7 @@ static int make_card(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, int
 {
 	tool_card_secrets sec;
 	CK_SESSION_HANDLE s = CK_INVALID_HANDLE;
-	tool_key keys[2];
 	tool_issued certs[2] = { 0 };
-	tool_issuer_why why;
-	tool_issuer_status st;
 	cid_lifecycle r = { 0 };
 	cid_verdict v;
 	const char *by = getenv("USER");
@@ -327,21 +307,7 @@ static int make_card(tool_ctx *ctx, const issue_args *a, cid_card_kind kind, int
 		             ctx->f->C_Login(s, CKU_CAREID_CARD_ADMIN, sec.mgmt, (CK_ULONG)sec.mgmt_len));
 	tool_card_secrets_wipe(&sec);
 	if (rc == 0)
-		rc = tool_keypair(ctx, s, 0x01, "Authentication", &keys[0]);
-	if (rc == 0)
-		rc = tool_keypair(ctx, s, 0x02, "Signature", &keys[1]);
-	if (rc == 0) {
-		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
-		                            a->uuid, now, certs, &why);
-		if (st != TOOL_ISSUER_OK) {
-			tool_error("%s", why.text);
-			rc = tool_issuer_exit(st);
-		}
-	}
-	if (rc == 0)
-		rc = tool_store_cert(ctx, s, 0x01, "Authentication", &certs[0]);
-	if (rc == 0)
-		rc = tool_store_cert(ctx, s, 0x02, "Signature", &certs[1]);
+		rc = tool_new_pair(ctx, s, iss, a->uuid, 0x01, 0x02, now, certs);
 	if (s != CK_INVALID_HANDLE) {
 		(void)ctx->f->C_Logout(s);
 		ctx->f->C_CloseSession(s);

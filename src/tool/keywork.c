@@ -103,3 +103,29 @@ int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss
 	return rc;
 }
 
+
+int tool_new_pair(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const char *uuid, CK_BYTE a, CK_BYTE b,
+                  time_t now, tool_issued out[2])
+{
+	tool_key keys[2];
+	tool_issuer_why why;
+	tool_issuer_status st;
+	int rc = tool_keypair(ctx, s, a, "Authentication", &keys[0]);
+
+	memset(out, 0, 2 * sizeof(*out));
+	if (rc == 0)
+		rc = tool_keypair(ctx, s, b, "Signature", &keys[1]);
+	if (rc == 0) {
+		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
+		                            uuid, now, out, &why);
+		if (st != TOOL_ISSUER_OK) {
+			tool_error("%s", why.text);
+			rc = tool_issuer_exit(st);
+		}
+	}
+	if (rc == 0)
+		rc = tool_store_cert(ctx, s, a, "Authentication", &out[0]);
+	if (rc == 0)
+		rc = tool_store_cert(ctx, s, b, "Signature", &out[1]);
+	return rc;
+}

@@ -188,35 +188,28 @@ static int take_ids(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE from, CK_BYTE to
 	return rc;
 }
 
-/* With the holder logged in: a new pair and certificates under ids a and b,
- * certified from now; *end is their notAfter. */
-static int new_pair(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const char *uuid, CK_BYTE a,
-                    CK_BYTE b, time_t now, int64_t *end)
+/* With the holder logged in: a new pair and its two certificates in place
+ * of the old.  A card's slots 9A and 9C are overwritten where they are; a
+ * soft token keeps the old pair until the new one is stored.  *end is the
+ * new certificates' notAfter. */
+static int replace_pair(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const char *uuid, bool card,
+                        time_t now, int64_t *end)
 {
-	tool_key keys[2];
 	tool_issued certs[2] = { 0 };
-	tool_issuer_why why;
-	tool_issuer_status st;
-	int rc = tool_keypair(ctx, s, a, "Authentication", &keys[0]);
+	int rc = tool_new_pair(ctx, s, iss, uuid, card ? 0x01 : NEW_AUTH, card ? 0x02 : NEW_SIGN, now, certs);
 
-	if (rc == 0)
-		rc = tool_keypair(ctx, s, b, "Signature", &keys[1]);
-	if (rc == 0) {
-		st = tool_issuer_issue_pair(iss, keys[0].spki, sizeof(keys[0].spki), keys[1].spki, sizeof(keys[1].spki),
-		                            uuid, now, certs, &why);
-		if (st != TOOL_ISSUER_OK) {
-			tool_error("%s", why.text);
-			rc = tool_issuer_exit(st);
-		}
-	}
-	if (rc == 0)
-		rc = tool_store_cert(ctx, s, a, "Authentication", &certs[0]);
-	if (rc == 0)
-		rc = tool_store_cert(ctx, s, b, "Signature", &certs[1]);
 	if (rc == 0)
 		*end = (int64_t)certs[0].not_after;
 	tool_issued_free(&certs[0]);
 	tool_issued_free(&certs[1]);
+	if (rc == 0 && !card)
+		rc = destroy_ids(ctx, s, 0x01);
+	if (rc == 0 && !card)
+		rc = destroy_ids(ctx, s, 0x02);
+	if (rc == 0 && !card)
+		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
+	if (rc == 0 && !card)
+		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
 	return rc;
 }
 
@@ -303,20 +296,8 @@ int cmd_renew(tool_ctx *ctx, int argc, char **argv)
 		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin.buf, pin.len));
 	if (rc == 0 && card)
 		rc = admin(ctx, s, &sec);
-	/* A card's slots 9A and 9C are overwritten where they are; a soft
-	 * token keeps the old pair until the new one is stored. */
-	if (rc == 0 && card)
-		rc = new_pair(ctx, s, iss, r.uuid, 0x01, 0x02, now, &end);
-	if (rc == 0 && !card)
-		rc = new_pair(ctx, s, iss, r.uuid, NEW_AUTH, NEW_SIGN, now, &end);
-	if (rc == 0 && !card)
-		rc = destroy_ids(ctx, s, 0x01);
-	if (rc == 0 && !card)
-		rc = destroy_ids(ctx, s, 0x02);
-	if (rc == 0 && !card)
-		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
-	if (rc == 0 && !card)
-		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
+	if (rc == 0)
+		rc = replace_pair(ctx, s, iss, r.uuid, card, now, &end);
 	if (rc == 0) {
 		cid_lifecycle_renewed(&r, end, a.in_person, (int64_t)now);
 		if (a.in_person && !card) {
@@ -400,18 +381,8 @@ int cmd_repair(tool_ctx *ctx, int argc, char **argv)
 		rc = tool_ck(ctx, "the holder's login", ctx->f->C_Login(s, CKU_USER, (CK_UTF8CHAR *)pin.buf, pin.len));
 	if (rc == 0 && card)
 		rc = admin(ctx, s, &sec);
-	if (rc == 0 && card)
-		rc = new_pair(ctx, s, iss, r.uuid, 0x01, 0x02, now, &end);
-	if (rc == 0 && !card)
-		rc = new_pair(ctx, s, iss, r.uuid, NEW_AUTH, NEW_SIGN, now, &end);
-	if (rc == 0 && !card)
-		rc = destroy_ids(ctx, s, 0x01);
-	if (rc == 0 && !card)
-		rc = destroy_ids(ctx, s, 0x02);
-	if (rc == 0 && !card)
-		rc = take_ids(ctx, s, NEW_AUTH, 0x01);
-	if (rc == 0 && !card)
-		rc = take_ids(ctx, s, NEW_SIGN, 0x02);
+	if (rc == 0)
+		rc = replace_pair(ctx, s, iss, r.uuid, card, now, &end);
 	if (rc == 0 && !card) {
 		rc = tool_ck(ctx, "C_Logout", ctx->f->C_Logout(s));
 		if (rc == 0)
