@@ -39,6 +39,31 @@ static CK_RV refuse(cid_token *be, const char *name, CK_RV rv, const char *rule,
 	return rv;
 }
 
+typedef enum { REC_NONE, REC_DAMAGED, REC_UNSIGNED, REC_OK } rec_state;
+
+/* The token's record, decoded into r when *state is REC_OK (or
+ * REC_UNSIGNED: decoded, but iss did not sign it).  iss NULL checks no
+ * signature. */
+static CK_RV read_record(cid_token *be, const cid_issuer *iss, cid_lifecycle *r, rec_state *state)
+{
+	uint8_t *rec = NULL, *sig = NULL;
+	size_t rlen = 0, slen = 0;
+	CK_RV rv;
+
+	*state = REC_NONE;
+	if (be->ops->get_record == NULL)
+		return CKR_OK;
+	if ((rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+		return rv;
+	if (rec != NULL)
+		*state = cid_lifecycle_decode(rec, rlen, r) != CKR_OK                      ? REC_DAMAGED
+		         : iss != NULL && cid_issuer_verify(iss, rec, rlen, sig, slen) != CKR_OK ? REC_UNSIGNED
+		                                                                             : REC_OK;
+	free(rec);
+	free(sig);
+	return CKR_OK;
+}
+
 /* The SO logs in to write the first record, to service a returned card
  * and to unblock: only a cancelled token refuses the SO too (P10).  A
  * forged "cancelled" would only lock out its forger, so no signature is
@@ -48,20 +73,11 @@ CK_RV cid_lifecycle_gate_so(cid_token *be)
 	char name[CID_TOKEN_NAME_LEN];
 	cid_token_status st;
 	cid_lifecycle r;
-	uint8_t *rec = NULL, *sig = NULL;
-	size_t rlen = 0, slen = 0;
-	bool cancelled;
-	CK_RV rv;
+	rec_state state;
+	CK_RV rv = read_record(be, NULL, &r, &state);
 
-	if (be->ops->get_record == NULL)
-		return CKR_OK;
-	if ((rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+	if (rv != CKR_OK || state != REC_OK || !r.cancelled)
 		return rv;
-	cancelled = rec != NULL && cid_lifecycle_decode(rec, rlen, &r) == CKR_OK && r.cancelled;
-	free(rec);
-	free(sig);
-	if (!cancelled)
-		return CKR_OK;
 	if ((rv = be->ops->status(be, &st)) != CKR_OK)
 		return rv;
 	cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
@@ -76,32 +92,22 @@ CK_RV cid_lifecycle_gate(cid_token *be, const cid_issuer *iss, int64_t now, cid_
 	cid_token_status st;
 	cid_lifecycle r;
 	cid_verdict v;
-	uint8_t *rec = NULL, *sig = NULL;
-	size_t rlen = 0, slen = 0;
+	rec_state state;
 	CK_RV rv;
 
 	memset(out, 0, sizeof(*out));
 	if ((rv = be->ops->status(be, &st)) != CKR_OK)
 		return rv;
 	cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
-	if (be->ops->get_record != NULL && (rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+	if ((rv = read_record(be, iss, &r, &state)) != CKR_OK)
 		return rv;
-	if (rec == NULL) {
-		if (iss == NULL)
-			return CKR_OK;
+	if (state == REC_NONE && iss == NULL)
+		return CKR_OK;
+	if (state != REC_OK)
 		return refuse(be, name, CKR_FUNCTION_FAILED, NULL,
-		              "it has no lifecycle record, and an issuer is configured");
-	}
-	rv = cid_lifecycle_decode(rec, rlen, &r);
-	if (rv != CKR_OK)
-		rv = refuse(be, name, CKR_FUNCTION_FAILED, NULL, "its lifecycle record is damaged");
-	else if (iss != NULL && cid_issuer_verify(iss, rec, rlen, sig, slen) != CKR_OK)
-		rv = refuse(be, name, CKR_FUNCTION_FAILED, NULL,
-		            "its lifecycle record is not signed by the configured issuer");
-	free(rec);
-	free(sig);
-	if (rv != CKR_OK)
-		return rv;
+		              state == REC_NONE       ? "it has no lifecycle record, and an issuer is configured"
+		              : state == REC_DAMAGED ? "its lifecycle record is damaged"
+		                                     : "its lifecycle record is not signed by the configured issuer");
 	serial_text(&st, serial);
 	if (strcmp(serial, r.serial) != 0)
 		return refuse(be, name, CKR_FUNCTION_FAILED, NULL, "its lifecycle record belongs to another token");
@@ -159,28 +165,20 @@ CK_RV cid_lifecycle_gate_unlock(cid_token *be, const cid_issuer *iss, int64_t no
 	char name[CID_TOKEN_NAME_LEN];
 	cid_token_status st;
 	cid_lifecycle r;
-	uint8_t *rec = NULL, *sig = NULL;
-	size_t rlen = 0, slen = 0;
+	rec_state state;
 	CK_RV rv;
 
 	if ((rv = be->ops->status(be, &st)) != CKR_OK)
 		return rv;
 	cid_token_name(name, st.label, sizeof(st.label), st.serial, sizeof(st.serial));
-	if (be->ops->get_record != NULL && (rv = be->ops->get_record(be, &rec, &rlen, &sig, &slen)) != CKR_OK)
+	if ((rv = read_record(be, iss, &r, &state)) != CKR_OK)
 		return rv;
-	if (rec == NULL) {
-		if (iss == NULL)
-			return CKR_OK;
-		CID_WARN("unlock code for token %s refused: it has no lifecycle record", name);
-		return CKR_FUNCTION_REJECTED;
-	}
-	rv = cid_lifecycle_decode(rec, rlen, &r);
-	if (rv == CKR_OK && iss != NULL)
-		rv = cid_issuer_verify(iss, rec, rlen, sig, slen);
-	free(rec);
-	free(sig);
-	if (rv != CKR_OK) {
-		CID_WARN("unlock code for token %s refused: its lifecycle record is damaged or not the issuer's", name);
+	if (state == REC_NONE && iss == NULL)
+		return CKR_OK;
+	if (state != REC_OK) {
+		CID_WARN("unlock code for token %s refused: %s", name,
+		         state == REC_NONE ? "it has no lifecycle record"
+		                           : "its lifecycle record is damaged or not the issuer's");
 		return CKR_FUNCTION_REJECTED;
 	}
 	if (cid_lifecycle_login(&r, now).rv != CKR_OK || r.certs_end == 0 || now >= r.certs_end) {
