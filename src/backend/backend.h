@@ -84,8 +84,8 @@ struct cid_token_ops {
 	 * *rec is NULL when the token has none; the caller frees both.
 	 * put_record replaces both in one step and needs the SO logged in.
 	 * audit appends an event of the lifecycle rules (an expiry alert, a
-	 * refused login) to the trail the token keeps.  NULL: the token
-	 * cannot keep them (a card, until its vendor object is written). */
+	 * refused login) to the token's trail: in its file for a soft token,
+	 * on the host for a card.  NULL: no trail is kept. */
 	CK_RV (*get_record)(cid_token *t, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
 	CK_RV (*put_record)(cid_token *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 	CK_RV (*audit)(cid_token *t, const char *event, const char *detail);

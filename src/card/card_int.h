@@ -112,6 +112,7 @@ typedef struct card_token {
 	size_t ctx_pinlen;
 	int pin_tries;         /* last known; CID_PIV_TRIES_UNKNOWN */
 	int puk_tries;
+	char *trail_dir;       /* where the host keeps card trails; NULL: none */
 } card_token;
 
 /* card_token.c */
@@ -130,6 +131,15 @@ CK_RV card_ensure_data(card_token *t);
  * sent and such a card is "the card" (t->lock held). */
 const char *card_name(card_token *t, bool may_read, char *out);
 void card_forget_login(card_token *t);
+/* The serial the token reports and the host's trail is named for. */
+void card_serial_text(const card_data *d, char out[40]);
+/* card_audit.c: appends an event to the trail the host keeps for the card
+ * (common/host_trail.h); card held.  A trail that cannot be written is a
+ * log line, never a changed outcome: the card has already acted. */
+__attribute__((format(printf, 3, 4))) void card_audit(card_token *t, const char *event, const char *fmt, ...);
+/* backend.h audit: the token layer's events (an expiry alert, a refused
+ * login) in the same trail. */
+CK_RV card_audit_event(cid_token *tok, const char *event, const char *detail);
 /* card_record.c: the lifecycle record (backend.h get_record, put_record);
  * card_read_record fills d->record while the card's contents are read. */
 CK_RV card_read_record(card_token *t, card_data *d);

@@ -42,6 +42,10 @@ static void log_malformed(card_token *t, cid_passcode_role role, const CK_UTF8CH
 	cid_mutex_lock(t->lock);
 	CID_PASSCODE_MALFORMED(card_name(t, false, name), role, pin, len);
 	cid_mutex_unlock(t->lock);
+	if (t->trail_dir != NULL && card_begin(t, NULL) == CKR_OK) {
+		card_audit(t, "login-failed", "who=%s malformed, no try spent", role == CID_PASSCODE_SO ? "so" : "user");
+		card_end(t);
+	}
 }
 
 static void note_pin_tries(card_token *t, CK_RV rv, int tries)
@@ -60,6 +64,26 @@ static void note_puk_tries(card_token *t, CK_RV rv, int tries)
 		t->puk_tries = tries;
 }
 
+/* The host-kept trail's record of a passcode check, in the soft token's
+ * words; card held.  A removed card's answer tells nothing. */
+static void audit_check(card_token *t, const char *who, CK_RV rv, int before, int after, const char *ok_event,
+                        const char *ok_detail)
+{
+	if (rv == CKR_OK)
+		card_audit(t, ok_event, "who=%s%s", who, ok_detail);
+	else if (rv == CKR_PIN_INCORRECT && after != CID_PIV_TRIES_UNKNOWN)
+		card_audit(t, "login-failed", "who=%s tries_left=%d", who, after);
+	else if (rv == CKR_PIN_INCORRECT)
+		card_audit(t, "login-failed", "who=%s", who);
+	else if (rv == CKR_PIN_LOCKED && before > 0) {
+		card_audit(t, "login-failed", "who=%s tries_left=0", who);
+		card_audit(t, "locked", "who=%s", who);
+	} else if (rv == CKR_PIN_LOCKED)
+		card_audit(t, "login-refused", "who=%s locked", who);
+	else if (rv != CKR_DEVICE_REMOVED)
+		card_audit(t, "login-error", "who=%s card error 0x%lx", who, (unsigned long)rv);
+}
+
 static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	int tries = CID_PIV_TRIES_UNKNOWN, before = t->pin_tries;
@@ -67,7 +91,9 @@ static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
 
 	note_pin_tries(t, rv, tries);
 	log_refused(t, CID_PASSCODE_USER, rv, before, tries);
-	return card_note(t, rv);
+	rv = card_note(t, rv);
+	audit_check(t, "user", rv, before, tries, "login-ok", "");
+	return rv;
 }
 
 CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_ULONG len)
@@ -112,6 +138,7 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 		note_puk_tries(t, rv, tries);
 		log_refused(t, CID_PASSCODE_SO, rv, before, tries);
 		rv = card_note(t, rv);
+		audit_check(t, "so", rv, before, tries, "login-ok", "");
 		if (rv == CKR_OK) {
 			memcpy(t->puk, pin, len);
 			t->puklen = len;
@@ -120,6 +147,7 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 		break;
 	default:
 		rv = card_note(t, cid_piv_mgmt_auth(t->io, 0, pin, len));
+		audit_check(t, "card-admin", rv, CID_PIV_TRIES_UNKNOWN, CID_PIV_TRIES_UNKNOWN, "login-ok", "");
 		if (rv == CKR_OK)
 			t->admin = true;
 		else if (rv != CKR_DEVICE_REMOVED)
@@ -185,6 +213,7 @@ CK_RV card_init_pin(cid_token *tok, const CK_UTF8CHAR *pin, CK_ULONG len)
 	 * changed since, elsewhere, and that cost a PUK try. */
 	log_refused(t, CID_PASSCODE_SO, rv, before, tries);
 	rv = card_note(t, rv);
+	audit_check(t, "so", rv, before, tries, "pin-init", " user passcode set, counter reset (unblock)");
 	if (rv == CKR_OK)
 		t->pin_tries = CID_POLICY_PIN_MAX_TRIES;
 	else if (rv != CKR_PIN_INCORRECT && rv != CKR_PIN_LOCKED && rv != CKR_DEVICE_REMOVED)
@@ -222,6 +251,7 @@ CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
 		note_pin_tries(t, rv, tries);
 	log_refused(t, role, rv, before, tries);
 	rv = card_note(t, rv);
+	audit_check(t, so ? "so" : "user", rv, before, tries, "pin-changed", "");
 	if (rv == CKR_OK && so && t->who == CARD_SO) {
 		memcpy(t->puk, new_pin, newlen);
 		t->puklen = newlen;

@@ -28,6 +28,7 @@ typedef struct card_provider {
 	known_reader *known;
 	size_t nknown;
 	uint64_t counter;    /* source of epochs: every change takes a new value */
+	char *trail_dir;     /* the host's card audit trails, given to each card */
 } card_provider;
 
 static const known_reader *find(const card_provider *p, const char *name)
@@ -93,10 +94,10 @@ static CK_RV cp_scan(cid_provider *base, cid_place_sink sink, void *ctx)
 
 static CK_RV cp_open(cid_provider *base, const char *key, cid_token **out)
 {
+	card_provider *p = (card_provider *)base;
 	cid_card_io *io = NULL;
 	CK_RV rv;
 
-	(void)base;
 	if (key == NULL || out == NULL)
 		return CKR_ARGUMENTS_BAD;
 	rv = cid_pcsc_connect(key, &io);
@@ -105,6 +106,10 @@ static CK_RV cp_open(cid_provider *base, const char *key, cid_token **out)
 	rv = cid_card_token_open(io, out);
 	if (rv == CKR_TOKEN_NOT_RECOGNIZED)
 		CID_INFO("the card in %s is not a PIV card", key);
+	if (rv == CKR_OK && (rv = cid_card_token_keep_trail(*out, p->trail_dir)) != CKR_OK) {
+		(*out)->ops->release(*out);
+		*out = NULL;
+	}
 	return rv;
 }
 
@@ -119,6 +124,7 @@ static void cp_release(cid_provider *base)
 	/* C_Finalize gives everything back, card contents included. */
 	cid_card_cache_clear();
 	cid_mutex_free(&p->lock);
+	free(p->trail_dir);
 	free(p);
 }
 
@@ -145,20 +151,26 @@ static const struct cid_provider_ops card_provider_ops = {
 	.release = cp_release,
 };
 
-CK_RV cid_card_provider_new(cid_provider **out)
+CK_RV cid_card_provider_new(const char *trail_dir, cid_provider **out)
 {
 	card_provider *p = calloc(1, sizeof(*p));
 	CK_RV rv;
 
 	if (p == NULL)
 		return CKR_HOST_MEMORY;
+	if (trail_dir != NULL && (p->trail_dir = strdup(trail_dir)) == NULL) {
+		free(p);
+		return CKR_HOST_MEMORY;
+	}
 	if ((rv = cid_pcsc_new(&p->pcsc)) != CKR_OK) {
+		free(p->trail_dir);
 		free(p);
 		return rv;
 	}
 	if ((rv = cid_mutex_new(&p->lock)) != CKR_OK || (rv = card_cache_start()) != CKR_OK) {
 		cid_mutex_free(&p->lock);
 		cid_pcsc_free(&p->pcsc);
+		free(p->trail_dir);
 		free(p);
 		return rv;
 	}

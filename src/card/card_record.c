@@ -109,6 +109,8 @@ CK_RV card_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uin
 			t->data = d;
 		}
 	}
+	if (rv == CKR_OK)
+		card_audit(t, "record-written", "bytes=%zu", rlen);
 	card_end(t);
 	return rv;
 }

@@ -209,7 +209,7 @@ static void label_text(const card_data *d, char out[40])
 		snprintf(out, 40, "PIV card");
 }
 
-static void serial_text(const card_data *d, char out[40])
+void card_serial_text(const card_data *d, char out[40])
 {
 	if (d->have_serial)
 		snprintf(out, 40, "%lu", (unsigned long)d->serial);
@@ -233,7 +233,7 @@ const char *card_name(card_token *t, bool may_read, char *out)
 		return out;
 	}
 	label_text(t->data, label);
-	serial_text(t->data, serial);
+	card_serial_text(t->data, serial);
 	return cid_token_name(out, label, strlen(label), serial, strlen(serial));
 }
 
@@ -259,7 +259,7 @@ static CK_RV card_status(cid_token *tok, cid_token_status *st)
 	}
 	label_text(t->data, text);
 	pad(st->label, sizeof(st->label), text);
-	serial_text(t->data, text);
+	card_serial_text(t->data, text);
 	pad(st->serial, sizeof(st->serial), text);
 	pad(st->manufacturer, sizeof(st->manufacturer), "careid");
 	pad(st->model, sizeof(st->model), "PIV card");
@@ -287,6 +287,7 @@ static void card_release(cid_token *tok)
 		return;
 	card_forget_login(t);
 	card_data_unref(&t->data);
+	free(t->trail_dir);
 	if (t->io != NULL)
 		t->io->ops->release(t->io);
 	cid_mutex_free(&t->lock);
@@ -308,6 +309,7 @@ static const struct cid_token_ops card_token_ops = {
 	.destroy_object = card_destroy_object,
 	.get_record = card_get_record,
 	.put_record = card_put_record,
+	.audit = card_audit_event,
 	.key_op = card_key_op,
 	.generate_keypair = card_generate_keypair,
 	.check_login = card_check_login,
@@ -315,6 +317,18 @@ static const struct cid_token_ops card_token_ops = {
 	.random = NULL,
 	.release = card_release,
 };
+
+CK_RV cid_card_token_keep_trail(cid_token *tok, const char *dir)
+{
+	card_token *t = (card_token *)tok;
+	char *d = NULL;
+
+	if (t == NULL || (dir != NULL && (d = strdup(dir)) == NULL))
+		return t == NULL ? CKR_ARGUMENTS_BAD : CKR_HOST_MEMORY;
+	free(t->trail_dir);
+	t->trail_dir = d;
+	return CKR_OK;
+}
 
 CK_RV cid_card_token_open(cid_card_io *io, cid_token **out)
 {

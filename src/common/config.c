@@ -26,6 +26,24 @@ static char *default_token_dir(void)
 	return path;
 }
 
+/* name in the directory that holds dir: what a token directory's
+ * owner keeps beside it ("/" itself has nothing beside it but itself). */
+static char *beside(const char *dir, const char *name)
+{
+	size_t n = strlen(dir);
+	char *path = NULL;
+
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
+	while (n > 0 && dir[n - 1] != '/')
+		n--;
+	while (n > 0 && dir[n - 1] == '/')
+		n--;
+	if (asprintf(&path, "%.*s/%s", (int)n, dir, name) < 0)
+		return NULL;
+	return path;
+}
+
 static char *trim(char *s)
 {
 	char *e;
@@ -154,6 +172,11 @@ static int apply(cid_config *cfg, const char *file, unsigned line, const char *k
 			CID_ERROR("%s:%u: card_admin_file must be an absolute path", file, line);
 			return -1;
 		}
+	} else if (strcmp(k, "card_audit_dir") == 0) {
+		if (*v != '/' || set_string(&cfg->card_audit_dir, v) != 0) {
+			CID_ERROR("%s:%u: card_audit_dir must be an absolute path", file, line);
+			return -1;
+		}
 	} else if (strcmp(k, "log_level") == 0) {
 		cid_log_set_level(v);
 	} else {
@@ -213,6 +236,7 @@ CK_RV cid_config_load(cid_config *cfg)
 	cfg->issuer_key = NULL;
 	cfg->issuer_org = NULL;
 	cfg->card_admin_file = NULL;
+	cfg->card_audit_dir = NULL;
 	if (file != NULL && *file != '\0') {
 		rv = read_file(cfg, file);
 		if (rv != CKR_OK) {
@@ -222,6 +246,10 @@ CK_RV cid_config_load(cid_config *cfg)
 	}
 	if (cfg->token_dir == NULL && (cfg->token_dir = default_token_dir()) == NULL)
 		return CKR_HOST_MEMORY;
+	if (cfg->card_audit_dir == NULL && (cfg->card_audit_dir = beside(cfg->token_dir, "card-audit")) == NULL) {
+		cid_config_free(cfg);
+		return CKR_HOST_MEMORY;
+	}
 	return CKR_OK;
 }
 
@@ -237,4 +265,6 @@ void cid_config_free(cid_config *cfg)
 	cfg->issuer_org = NULL;
 	free(cfg->card_admin_file);
 	cfg->card_admin_file = NULL;
+	free(cfg->card_audit_dir);
+	cfg->card_audit_dir = NULL;
 }

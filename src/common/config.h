@@ -21,6 +21,9 @@
  *               character
  *   card_admin_file  the file holding the card management key and PUK
  *               for RA work on cards (careid-tool only; docs/lifecycle.md)
+ *   card_audit_dir  where the host keeps each card's audit trail (P14), an
+ *               absolute path; by default card-audit beside token_dir
+ *               (made 0700 at a card's first event; common/host_trail.h)
  *   (careid-tool issuer init prints the three issuer_* lines; the module
  *   uses issuer_cert to check lifecycle records and issues nothing.)
  * Unknown keys are logged and ignored, so that an older module can read a
@@ -42,6 +45,7 @@ typedef struct cid_config {
 	char *issuer_key;
 	char *issuer_org;
 	char *card_admin_file;  /* the tool's: the module never opens it */
+	char *card_audit_dir;
 } cid_config;
 
 #define CID_KDF_COST_DEFAULT 15

@@ -23,6 +23,7 @@
 
 #include "pkcs11.h"
 #include "common/attrs.h"
+#include "common/piece.h"
 
 /* ---- keys ------------------------------------------------------------ */
 
@@ -161,10 +162,6 @@ CK_RV cid_issuer_verify(const cid_issuer *iss, const uint8_t *data, size_t len, 
 CK_RV cid_random(uint8_t *buf, size_t len);
 
 /* SHA-256 over the concatenation of n pieces. */
-typedef struct cid_piece {
-	const void *p;
-	size_t len;
-} cid_piece;
 #define CID_SHA256_LEN 32
 CK_RV cid_sha256(const cid_piece *pieces, size_t n, uint8_t out[CID_SHA256_LEN]);
 

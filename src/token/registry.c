@@ -19,7 +19,7 @@ CK_RV cid_providers_open(const cid_config *cfg, cid_provider ***list, size_t *co
 	 * until the first scan, and a machine without pcscd just has no
 	 * readers; a failure here leaves the soft tokens usable. */
 	if (cfg->card_readers) {
-		rv = cid_card_provider_new(&v[n]);
+		rv = cid_card_provider_new(cfg->card_audit_dir, &v[n]);
 		if (rv == CKR_OK)
 			n++;
 		else

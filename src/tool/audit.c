@@ -1,10 +1,11 @@
-/* audit show | verify | export: a soft token's audit trail (P14).
+/* audit show | verify | export: a token's audit trail (P14).
  *
- * PKCS#11 has no way to read it, so the tool reads the token file itself,
- * read-only, after finalising the module: two SQLite libraries in one
- * process must not hold the same file, because closing one's descriptor
- * would drop the other's POSIX locks.  The chain is recomputed here as
- * src/soft/audit.c builds it (docs/storage-encryption.md, "Audit trail"). */
+ * A soft token carries its trail in its file, which PKCS#11 cannot reach:
+ * the tool reads the file itself, read-only, after finalising the module,
+ * because two SQLite libraries in one process must not hold the same file
+ * (closing one's descriptor would drop the other's POSIX locks).  A card's
+ * trail is kept by the host, in card_audit_dir (common/host_trail.h).
+ * Both are checked by the one chain of common/audit_chain.h. */
 #include <getopt.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -14,64 +15,36 @@
 #include <openssl/evp.h>
 #include <sqlite3.h>
 
+#include "common/audit_chain.h"
+#include "common/host_trail.h"
 #include "tool/json.h"
 #include "tool/tool.h"
 
-#define HASH_LEN 32
 #define SOFT_APPLICATION_ID 1128875092 /* PRAGMA application_id of a token file */
 
 typedef struct {
-	sqlite3 *db;
+	bool card;
 	char serial[64];
+	char *dir;             /* a card's: where the host keeps its trail */
+	sqlite3 *db;           /* a soft token's file */
 	int64_t head_seq;
 	bool head_found;
-	uint8_t head[HASH_LEN];
+	uint8_t head[CID_AUDIT_HASH_LEN];
 	bool head_ok;
 } trail;
 
-static void be(uint8_t *b, uint64_t v, int n)
-{
-	for (int i = n - 1; i >= 0; i--, v >>= 8)
-		b[i] = (uint8_t)v;
-}
-
-static bool sha256(const void *const *parts, const size_t *lens, size_t n, uint8_t out[HASH_LEN])
+/* The tool's own SHA-256: it is a program, not a guest in one. */
+static CK_RV sha256(const cid_piece *pieces, size_t n, uint8_t out[CID_AUDIT_HASH_LEN])
 {
 	EVP_MD_CTX *c = EVP_MD_CTX_new();
 	unsigned int len = 0;
 	bool ok = c != NULL && EVP_DigestInit_ex(c, EVP_sha256(), NULL) == 1;
 
 	for (size_t i = 0; ok && i < n; i++)
-		ok = EVP_DigestUpdate(c, parts[i], lens[i]) == 1;
-	ok = ok && EVP_DigestFinal_ex(c, out, &len) == 1 && len == HASH_LEN;
+		ok = pieces[i].len == 0 || EVP_DigestUpdate(c, pieces[i].p, pieces[i].len) == 1;
+	ok = ok && EVP_DigestFinal_ex(c, out, &len) == 1 && len == CID_AUDIT_HASH_LEN;
 	EVP_MD_CTX_free(c);
-	return ok;
-}
-
-/* The tag's terminating NUL is hashed too, as the module does. */
-static bool chain_start(const char *serial, uint8_t out[HASH_LEN])
-{
-	static const char tag[] = "careid/audit/v1";
-	const void *p[] = { tag, serial };
-	size_t l[] = { sizeof(tag), strlen(serial) };
-
-	return sha256(p, l, 2, out);
-}
-
-static bool record_hash(const uint8_t prev[HASH_LEN], uint64_t seq, int64_t at, const char *event,
-                        const char *detail, uint8_t out[HASH_LEN])
-{
-	uint8_t s8[8], t8[8], el[4], dl[4];
-	size_t elen = strlen(event), dlen = strlen(detail);
-
-	be(s8, seq, 8);
-	be(t8, (uint64_t)at, 8);
-	be(el, elen, 4);
-	be(dl, dlen, 4);
-	const void *p[] = { prev, s8, t8, el, event, dl, detail };
-	size_t l[] = { HASH_LEN, 8, 8, 4, elen, 4, dlen };
-
-	return sha256(p, l, 7, out);
+	return ok ? CKR_OK : CKR_FUNCTION_FAILED;
 }
 
 static int meta(trail *t, const char *key, sqlite3_stmt **st)
@@ -85,13 +58,12 @@ static int meta(trail *t, const char *key, sqlite3_stmt **st)
 	return rc;
 }
 
-static int trail_open(trail *t, const char *dir, const char *serial)
+static int soft_open(trail *t, const char *dir, const char *serial)
 {
 	sqlite3_stmt *st = NULL;
 	char *path = NULL;
 	int rc;
 
-	memset(t, 0, sizeof(*t));
 	if (asprintf(&path, "%s/%s.token", dir, serial) < 0) {
 		tool_error("out of memory");
 		return EXIT_OTHER;
@@ -130,12 +102,40 @@ static int trail_open(trail *t, const char *dir, const char *serial)
 		t->head_seq = sqlite3_column_int64(st, 0);
 	}
 	sqlite3_finalize(st);
-	if (meta(t, "audit_head_hash", &st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == HASH_LEN) {
-		memcpy(t->head, sqlite3_column_blob(st, 0), HASH_LEN);
+	if (meta(t, "audit_head_hash", &st) == SQLITE_ROW && sqlite3_column_bytes(st, 0) == CID_AUDIT_HASH_LEN) {
+		memcpy(t->head, sqlite3_column_blob(st, 0), CID_AUDIT_HASH_LEN);
 		t->head_ok = true;
 	}
 	sqlite3_finalize(st);
 	return EXIT_DONE;
+}
+
+static int trail_open(tool_ctx *ctx, trail *t)
+{
+	char *dir;
+	int rc;
+
+	memset(t, 0, sizeof(*t));
+	t->card = strcmp(tool_backend(ctx), "card") == 0;
+	snprintf(t->serial, sizeof(t->serial), "%s", ctx->serial);
+	tool_unload(ctx);
+	dir = t->card ? tool_card_audit_dir() : tool_token_dir();
+	if (dir == NULL) {
+		tool_error("cannot read the configuration");
+		return EXIT_OTHER;
+	}
+	if (t->card) {
+		if (!cid_host_trail_serial_ok(t->serial)) {
+			free(dir);
+			tool_error("card %s has no serial a host audit trail can be named for", t->serial);
+			return EXIT_OTHER;
+		}
+		t->dir = dir;
+		return EXIT_DONE;
+	}
+	rc = soft_open(t, dir, t->serial);
+	free(dir);
+	return rc;
 }
 
 static void trail_close(trail *t)
@@ -145,6 +145,8 @@ static void trail_close(trail *t)
 		sqlite3_close(t->db);
 	}
 	t->db = NULL;
+	free(t->dir);
+	t->dir = NULL;
 }
 
 static const char *col_text(sqlite3_stmt *st, int i)
@@ -154,139 +156,141 @@ static const char *col_text(sqlite3_stmt *st, int i)
 	return s != NULL ? s : "";
 }
 
-static int rows(trail *t, sqlite3_stmt **st)
+/* Every record in order, whoever keeps the trail.  A sink's refusal is
+ * passed back; a trail that cannot be read is CKR_DEVICE_ERROR, told. */
+static CK_RV for_each(trail *t, cid_audit_sink sink, void *sctx)
 {
-	int rc = sqlite3_prepare_v2(t->db, "SELECT seq, at, event, detail, hash FROM audit ORDER BY seq", -1, st,
-	                            NULL);
+	sqlite3_stmt *st = NULL;
+	CK_RV rv = CKR_OK;
+	int rc;
 
-	if (rc != SQLITE_OK) {
-		tool_error("cannot read the audit trail: %s", sqlite3_errmsg(t->db));
-		return EXIT_OTHER;
+	if (t->card) {
+		rv = cid_host_trail_foreach(t->dir, t->serial, sink, sctx);
+		if (rv == CKR_DEVICE_ERROR)
+			tool_error("cannot read the audit trail the host keeps for card %s in %s", t->serial, t->dir);
+		return rv;
 	}
-	return EXIT_DONE;
+	rc = sqlite3_prepare_v2(t->db, "SELECT seq, at, event, detail, hash FROM audit ORDER BY seq", -1, &st, NULL);
+	while (rc == SQLITE_OK && rv == CKR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		cid_audit_record r;
+		const void *h = sqlite3_column_blob(st, 4);
+
+		rc = SQLITE_OK;
+		r.seq = (uint64_t)sqlite3_column_int64(st, 0);
+		r.time = sqlite3_column_int64(st, 1);
+		r.event = col_text(st, 2);
+		r.detail = col_text(st, 3);
+		memset(r.hash, 0, sizeof(r.hash));
+		if (h != NULL && sqlite3_column_bytes(st, 4) == CID_AUDIT_HASH_LEN)
+			memcpy(r.hash, h, CID_AUDIT_HASH_LEN);
+		rv = sink(sctx, &r);
+	}
+	if (rv == CKR_OK && rc != SQLITE_DONE && rc != SQLITE_OK) {
+		tool_error("cannot read the audit trail: %s", sqlite3_errmsg(t->db));
+		rv = CKR_DEVICE_ERROR;
+	}
+	sqlite3_finalize(st);
+	return rv;
+}
+
+typedef struct {
+	json_t *list;
+	bool hashes;
+} show_ctx;
+
+static CK_RV show_one(void *vctx, const cid_audit_record *r)
+{
+	show_ctx *c = vctx;
+	char at[32];
+
+	tool_iso8601(r->time, at);
+	if (c->list == NULL) {
+		printf("%6llu  %s  %-14s %s\n", (unsigned long long)r->seq, at, r->event, r->detail);
+		return CKR_OK;
+	}
+	json_t *e = json_object();
+
+	json_object_set_new(e, "seq", json_integer((json_int_t)r->seq));
+	json_object_set_new(e, "at", json_string(at));
+	json_object_set_new(e, "event", tool_json_str(r->event));
+	json_object_set_new(e, "detail", tool_json_str(r->detail));
+	if (c->hashes) {
+		char hex[2 * CID_AUDIT_HASH_LEN + 1];
+
+		for (int i = 0; i < CID_AUDIT_HASH_LEN; i++)
+			snprintf(hex + 2 * i, 3, "%02x", r->hash[i]);
+		json_object_set_new(e, "hash", json_string(hex));
+	}
+	json_array_append_new(c->list, e);
+	return CKR_OK;
 }
 
 static int show(tool_ctx *ctx, trail *t, bool export)
 {
-	json_t *list = (ctx->json || export) ? json_array() : NULL;
-	sqlite3_stmt *st = NULL;
-	int rc = rows(t, &st);
+	show_ctx c = { (ctx->json || export) ? json_array() : NULL, export };
+	CK_RV rv = for_each(t, show_one, &c);
 
-	while (rc == 0 && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		char at[32];
+	if (c.list == NULL)
+		return rv == CKR_OK ? EXIT_DONE : EXIT_OTHER;
+	if (rv == CKR_OK)
+		return tool_json_emit(c.list);
+	json_decref(c.list);
+	return EXIT_OTHER;
+}
 
-		rc = 0;
-		tool_iso8601(sqlite3_column_int64(st, 1), at);
-		if (list != NULL) {
-			json_t *e = json_object();
-
-			json_object_set_new(e, "seq", json_integer(sqlite3_column_int64(st, 0)));
-			json_object_set_new(e, "at", json_string(at));
-			json_object_set_new(e, "event", json_string(col_text(st, 2)));
-			json_object_set_new(e, "detail", json_string(col_text(st, 3)));
-			if (export) {
-				char hex[2 * HASH_LEN + 1] = "";
-				const uint8_t *h = sqlite3_column_blob(st, 4);
-				int n = sqlite3_column_bytes(st, 4);
-
-				for (int i = 0; h != NULL && i < n && i < HASH_LEN; i++)
-					snprintf(hex + 2 * i, 3, "%02x", h[i]);
-				json_object_set_new(e, "hash", json_string(hex));
-			}
-			json_array_append_new(list, e);
-		} else {
-			printf("%6lld  %s  %-14s %s\n", (long long)sqlite3_column_int64(st, 0), at, col_text(st, 2),
-			       col_text(st, 3));
-		}
-	}
-	if (rc == SQLITE_DONE)
-		rc = 0;
-	else if (rc != 0 && rc != EXIT_OTHER) {
-		tool_error("cannot read the audit trail: %s", sqlite3_errmsg(t->db));
-		rc = EXIT_OTHER;
-	}
-	sqlite3_finalize(st);
-	if (list != NULL) {
-		if (rc == 0)
-			return tool_json_emit(list);
-		json_decref(list);
-	}
-	return rc;
+static CK_RV walk_one(void *vctx, const cid_audit_record *r)
+{
+	return cid_audit_walk_step(vctx, r);
 }
 
 static int verify(tool_ctx *ctx, trail *t)
 {
-	uint8_t prev[HASH_LEN], want[HASH_LEN];
-	char reason[200] = "";
-	sqlite3_stmt *st = NULL;
-	uint64_t expect = 1, first_bad = 0;
-	int rc = rows(t, &st);
+	cid_audit_check chk;
+	cid_audit_walk w;
+	CK_RV rv;
+	int rc;
 
-	if (rc == 0 && !chain_start(t->serial, prev)) {
-		tool_error("SHA-256 failed");
-		rc = EXIT_OTHER;
+	if (t->card) {
+		rv = cid_host_trail_verify(t->dir, t->serial, sha256, &chk);
+	} else {
+		rv = cid_audit_walk_start(&w, sha256, t->serial, &chk);
+		if (rv == CKR_OK)
+			rv = for_each(t, walk_one, &w);
+		if (rv == CKR_OK) {
+			static const uint8_t none[CID_AUDIT_HASH_LEN];
+
+			rv = cid_audit_walk_end(&w, t->head_found && t->head_seq > 0, (uint64_t)t->head_seq,
+			                        t->head_ok ? t->head : none, false);
+		}
 	}
-	while (rc == 0 && first_bad == 0 && sqlite3_step(st) == SQLITE_ROW) {
-		uint64_t seq = (uint64_t)sqlite3_column_int64(st, 0);
-		const void *h = sqlite3_column_blob(st, 4);
-
-		if (seq != expect) {
-			first_bad = expect;
-			snprintf(reason, sizeof(reason), "record %llu is missing (the next record is %llu)",
-			         (unsigned long long)expect, (unsigned long long)seq);
-			break;
-		}
-		if (!record_hash(prev, seq, sqlite3_column_int64(st, 1), col_text(st, 2), col_text(st, 3), want)) {
-			tool_error("SHA-256 failed");
-			rc = EXIT_OTHER;
-			break;
-		}
-		if (h == NULL || sqlite3_column_bytes(st, 4) != HASH_LEN || memcmp(h, want, HASH_LEN) != 0) {
-			first_bad = expect;
-			snprintf(reason, sizeof(reason), "record %llu (%s) was altered, or a record before it reordered",
-			         (unsigned long long)expect, col_text(st, 2));
-			break;
-		}
-		memcpy(prev, want, HASH_LEN);
-		expect++;
-	}
-	sqlite3_finalize(st);
-	if (rc != 0)
-		return rc;
-	/* The head in meta catches a trail cut short at its end. */
-	if (first_bad == 0) {
-		uint64_t last = expect - 1, head = t->head_found ? (uint64_t)t->head_seq : 0;
-
-		if (head != last) {
-			first_bad = last + 1;
-			snprintf(reason, sizeof(reason),
-			         "the trail ends at record %llu but the token's head is record %llu: record %llu was removed",
-			         (unsigned long long)last, (unsigned long long)head, (unsigned long long)last + 1);
-		} else if (last > 0 && (!t->head_ok || memcmp(t->head, prev, HASH_LEN) != 0)) {
-			first_bad = last;
-			snprintf(reason, sizeof(reason), "record %llu does not match the token's head hash",
-			         (unsigned long long)last);
-		}
+	if (rv != CKR_OK && rv != CKR_SIGNATURE_INVALID) {
+		tool_error("cannot check the audit trail of %s %s", t->card ? "card" : "token", t->serial);
+		return EXIT_OTHER;
 	}
 	if (ctx->json) {
 		json_t *o = json_object();
 
 		json_object_set_new(o, "serial", json_string(t->serial));
-		json_object_set_new(o, "records", json_integer((json_int_t)(expect - 1)));
-		json_object_set_new(o, "intact", json_boolean(first_bad == 0));
-		json_object_set_new(o, "first_bad", first_bad ? json_integer((json_int_t)first_bad) : json_null());
-		json_object_set_new(o, "reason", first_bad ? json_string(reason) : json_null());
-		rc = tool_json_emit(o);
-		if (rc != 0)
+		json_object_set_new(o, "kept_by", json_string(t->card ? "host" : "token"));
+		json_object_set_new(o, "records", json_integer((json_int_t)chk.records));
+		json_object_set_new(o, "intact", json_boolean(chk.first_bad == 0));
+		json_object_set_new(o, "first_bad", chk.first_bad ? json_integer((json_int_t)chk.first_bad) : json_null());
+		json_object_set_new(o, "reason", chk.first_bad ? json_string(chk.reason) : json_null());
+		if ((rc = tool_json_emit(o)) != 0)
 			return rc;
 	}
-	if (first_bad != 0) {
-		tool_error("audit trail of token %s altered: %s (P14)", t->serial, reason);
+	if (chk.first_bad != 0) {
+		tool_error("audit trail of %s %s altered: %s (P14)", t->card ? "card" : "token", t->serial, chk.reason);
 		return EXIT_REFUSED;
 	}
-	if (!ctx->json)
+	if (ctx->json)
+		return EXIT_DONE;
+	if (t->card)
+		printf("audit trail of card %s kept by this host intact: %llu records, chained to its head (%s)\n",
+		       t->serial, (unsigned long long)chk.records, t->dir);
+	else
 		printf("audit trail of token %s intact: %llu records, chained to the token's head\n", t->serial,
-		       (unsigned long long)(expect - 1));
+		       (unsigned long long)chk.records);
 	return EXIT_DONE;
 }
 
@@ -294,7 +298,8 @@ static void audit_help(void)
 {
 	printf("Usage: careid-tool [GLOBAL OPTIONS] audit show|verify|export [--json]\n"
 	       "       careid-tool [GLOBAL OPTIONS] audit duplicates [DIR...] [--json]\n"
-	       "The audit trail of a soft token (P14), read from its token file.\n"
+	       "The audit trail of a token (P14): a soft token's, read from its token\n"
+	       "file; a card's, kept by this host in card_audit_dir (careid.conf(5)).\n"
 	       "  show    the records: seq, time (UTC), event, detail\n"
 	       "          (--json: a list of {seq, at, event, detail})\n"
 	       "  verify  recompute the hash chain and the head the token keeps; exit 1\n"
@@ -305,7 +310,8 @@ static void audit_help(void)
 	       "          the module's tokens, the cards in the readers and the token\n"
 	       "          files in each DIR; exit 1 when there is one (P13)\n"
 	       "          (--json: a list of {uuid, tokens: [{serial, where}]})\n"
-	       "A card's audit trail is kept by the host; not built yet (exit 4).\n");
+	       "A card's trail holds what was done with the card on this host, by\n"
+	       "this user: other hosts keep their own.\n");
 }
 
 int cmd_audit(tool_ctx *ctx, int argc, char **argv)
@@ -314,9 +320,7 @@ int cmd_audit(tool_ctx *ctx, int argc, char **argv)
 		TOOL_COMMON_OPTIONS,
 		{ NULL, 0, NULL, 0 },
 	};
-	char serial[sizeof(ctx->serial)];
 	const char *sub;
-	char *dir;
 	trail t;
 	int c, rc;
 
@@ -344,19 +348,7 @@ int cmd_audit(tool_ctx *ctx, int argc, char **argv)
 	}
 	if ((rc = tool_load(ctx)) != 0 || (rc = tool_pick_token(ctx)) != 0)
 		return rc;
-	if (strcmp(tool_backend(ctx), "card") == 0) {
-		tool_error("the host keeps card audit trails: not built yet");
-		return EXIT_OTHER;
-	}
-	memcpy(serial, ctx->serial, sizeof(serial));
-	tool_unload(ctx);
-	dir = tool_token_dir();
-	if (dir == NULL) {
-		tool_error("out of memory");
-		return EXIT_OTHER;
-	}
-	rc = trail_open(&t, dir, serial);
-	free(dir);
+	rc = trail_open(ctx, &t);
 	if (rc == 0)
 		rc = strcmp(sub, "verify") == 0 ? verify(ctx, &t) : show(ctx, &t, strcmp(sub, "export") == 0);
 	trail_close(&t);

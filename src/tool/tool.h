@@ -86,8 +86,10 @@ int cmd_renew(tool_ctx *ctx, int argc, char **argv);
 int cmd_repair(tool_ctx *ctx, int argc, char **argv);
 int cmd_cancel(tool_ctx *ctx, int argc, char **argv);
 
-/* tokendir.c: where the module keeps soft-token files. */
+/* tokendir.c: where the module keeps soft-token files, and where the host
+ * keeps card audit trails (NULL: out of memory or a bad configuration). */
 char *tool_token_dir(void);
+char *tool_card_audit_dir(void);
 
 /* time text */
 void tool_iso8601(long long t, char out[32]);

@@ -51,6 +51,7 @@ static void defaults_without_file(void **state)
 	setenv("XDG_DATA_HOME", "/x/data", 1);
 	assert_int_equal(CKR_OK, cid_config_load(&c));
 	assert_string_equal("/x/data/careid/tokens", c.token_dir);
+	assert_string_equal("/x/data/careid/card-audit", c.card_audit_dir);
 	assert_true(c.soft_tokens);
 	assert_int_equal(CID_KDF_COST_DEFAULT, c.kdf_cost);
 	cid_config_free(&c);
@@ -70,9 +71,35 @@ static void reads_values(void **state)
 	           "future_key = 1\n");
 	assert_int_equal(CKR_OK, cid_config_load(&c));
 	assert_string_equal("/srv/tokens", c.token_dir);
+	assert_string_equal("/srv/card-audit", c.card_audit_dir);
 	assert_int_equal(12, c.kdf_cost);
 	assert_false(c.soft_tokens);
 	cid_config_free(&c);
+	assert_null(c.card_audit_dir);
+}
+
+/* The card trails sit beside the token directory unless named, so that a
+ * configuration naming only token_dir keeps all of careid's files there. */
+static void card_audit_dir(void **state)
+{
+	static const char *const cases[][2] = {
+		{ "token_dir = /srv/t//\n", "/srv/card-audit" },
+		{ "token_dir = /tokens\n", "/card-audit" },
+		{ "token_dir = /\n", "/card-audit" },
+		{ "token_dir = /a/b\ncard_audit_dir = /var/log/careid/cards\n", "/var/log/careid/cards" },
+	};
+	cid_config c;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		write_conf(cases[i][0]);
+		assert_int_equal(CKR_OK, cid_config_load(&c));
+		assert_string_equal(cases[i][1], c.card_audit_dir);
+		cid_config_free(&c);
+	}
+	write_conf("card_audit_dir = cards\n");
+	assert_int_equal(CKR_GENERAL_ERROR, cid_config_load(&c));
+	assert_null(c.card_audit_dir);
 }
 
 static void reads_issuer(void **state)
@@ -172,6 +199,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(defaults_without_file),
 		cmocka_unit_test_setup_teardown(reads_values, setup, teardown),
+		cmocka_unit_test_setup_teardown(card_audit_dir, setup, teardown),
 		cmocka_unit_test_setup_teardown(reads_issuer, setup, teardown),
 		cmocka_unit_test(org_rule),
 		cmocka_unit_test_setup_teardown(refuses_bad_files, setup, teardown),
