@@ -109,9 +109,15 @@ CK_RV cid_audit_walk_end(cid_audit_walk *w, bool has_head, uint64_t head_seq,
 		return broken(w, 1, "the trail holds %llu records but its keeper remembers none",
 		              (unsigned long long)last);
 	}
+	if (last + 1 == head_seq)
+		return broken(w, head_seq,
+		              "the trail ends at record %llu but its head is record %llu: record %llu was removed",
+		              (unsigned long long)last, (unsigned long long)head_seq, (unsigned long long)head_seq);
 	if (last < head_seq)
-		return broken(w, last + 1, "the trail ends at record %llu but its head is record %llu: the records after it were removed",
-		              (unsigned long long)last, (unsigned long long)head_seq);
+		return broken(w, last + 1,
+		              "the trail ends at record %llu but its head is record %llu: records %llu to %llu were removed",
+		              (unsigned long long)last, (unsigned long long)head_seq, (unsigned long long)last + 1,
+		              (unsigned long long)head_seq);
 	if (last == head_seq && memcmp(head, w->prev, CID_AUDIT_HASH_LEN) == 0)
 		return CKR_OK;
 	if (head_may_lag && last == head_seq + 1 && memcmp(head, w->before, CID_AUDIT_HASH_LEN) == 0)

@@ -13,6 +13,8 @@
 #include <cmocka.h>
 
 #include "card_fixture_unit.h"
+#include "common/host_trail.h"
+#include "crypto/crypto.h"
 #include "token/tok.h"
 
 static void test_implausible_pin_sends_nothing(void **state)
@@ -179,6 +181,82 @@ static void test_context_specific(void **state)
 	t->ops->release(t);
 }
 
+static CK_RV trail_sha256(const cid_piece *pieces, size_t n, uint8_t out[CID_AUDIT_HASH_LEN])
+{
+	return cid_sha256(pieces, n, out);
+}
+
+typedef struct {
+	char text[2048];
+	unsigned n;
+} events;
+
+static CK_RV add_event(void *ctx, const cid_audit_record *r)
+{
+	events *e = ctx;
+	size_t used = strlen(e->text);
+
+	snprintf(e->text + used, sizeof(e->text) - used, "%s%s %s", e->n++ ? "; " : "", r->event, r->detail);
+	return CKR_OK;
+}
+
+/* P14 on a card: the host keeps the trail, named for the card's serial,
+ * with the soft token's events and words; no passcode in it. */
+static void test_host_trail_of_card_events(void **state)
+{
+	char dir[] = "/tmp/careid-cardtrail-XXXXXX", serial[40], cmd[80];
+	cid_token *t = open_card();
+	cid_token_status st;
+	cid_audit_check chk;
+	events e = { "", 0 };
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(CKR_OK, cid_card_token_keep_trail(t, dir));
+	assert_int_equal(CKR_OK, t->ops->status(t, &st));
+	snprintf(serial, sizeof(serial), "%.16s", (const char *)st.serial);
+	for (char *p = serial + strlen(serial); p > serial && p[-1] == ' ';)
+		*--p = '\0';
+
+	assert_int_equal(CKR_PIN_INCORRECT, login(t, CKU_USER, "12ab56"));
+	assert_int_equal(CKR_PIN_INCORRECT, login(t, CKU_USER, "654321"));
+	assert_int_equal(CKR_PIN_INCORRECT, login(t, CKU_USER, "654321"));
+	assert_int_equal(CKR_PIN_LOCKED, login(t, CKU_USER, "654321"));
+	assert_int_equal(CKR_PIN_LOCKED, login(t, CKU_USER, "123456"));
+	assert_int_equal(CKR_PIN_INCORRECT, login(t, CKU_SO, "87654321"));
+	assert_int_equal(CKR_OK, login(t, CKU_SO, "12345678"));
+	assert_int_equal(CKR_OK, t->ops->init_pin(t, (const CK_UTF8CHAR *)"246810", 6));
+	assert_int_equal(CKR_OK, t->ops->logout(t));
+	assert_int_equal(CKR_OK, login(t, CKU_USER, "246810"));
+	assert_int_equal(CKR_OK, t->ops->set_pin(t, CKU_USER, (const CK_UTF8CHAR *)"246810", 6,
+	                                         (const CK_UTF8CHAR *)"13572468", 8));
+	assert_int_equal(CKR_OK, t->ops->audit(t, "expiry-alert", "days_left=89"));
+
+	assert_int_equal(CKR_OK, cid_host_trail_verify(dir, serial, trail_sha256, &chk));
+	assert_int_equal(12, chk.records);
+	assert_int_equal(CKR_OK, cid_host_trail_foreach(dir, serial, add_event, &e));
+	assert_string_equal("login-failed who=user malformed, no try spent; "
+	                    "login-failed who=user tries_left=2; login-failed who=user tries_left=1; "
+	                    "login-failed who=user tries_left=0; locked who=user; login-refused who=user locked; "
+	                    "login-failed who=so tries_left=2; login-ok who=so; "
+	                    "pin-init who=so user passcode set, counter reset (unblock); login-ok who=user; "
+	                    "pin-changed who=user; expiry-alert days_left=89",
+	                    e.text);
+	assert_null(strstr(e.text, "654321"));
+	assert_null(strstr(e.text, "246810"));
+	t->ops->release(t);
+
+	/* Without a place for it, a card keeps no trail and still works. */
+	t = open_card();
+	assert_int_equal(CKR_OK, login(t, CKU_USER, "13572468"));
+	assert_int_equal(CKR_OK, t->ops->audit(t, "expiry-alert", "days_left=88"));
+	t->ops->release(t);
+	assert_int_equal(CKR_OK, cid_host_trail_verify(dir, serial, trail_sha256, &chk));
+	assert_int_equal(12, chk.records);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	assert_int_equal(0, system(cmd));
+}
+
 int main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, card_setup, card_teardown)
@@ -188,6 +266,7 @@ int main(void)
 		T(test_so_unblock),
 		T(test_set_pin),
 		T(test_context_specific),
+		T(test_host_trail_of_card_events),
 	};
 #undef T
 
