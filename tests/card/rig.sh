@@ -109,6 +109,9 @@ EOF
 	export CAREID_VCARD=$vcard CAREID_VCARD_PIDFILE=$dir/vcard.pid
 	export CAREID_COUNT_FILE=$dir/count CAREID_APDU_LOG=$apdu_log
 	export CAREID_RIG_PORT=$port CAREID_RIG_DEBUG=$debug
+	# Whatever the module keeps by default (soft tokens, the host's card
+	# audit trails) stays in the rig, not in the caller's home.
+	export XDG_DATA_HOME=$dir/xdg-data
 	# shellcheck disable=SC2086
 	unshare $ns bash "$here/rig.sh" --inside "$@"
 	rc=$?

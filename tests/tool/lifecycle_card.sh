@@ -8,7 +8,8 @@
 # three wrong PINs, a contractor's three months, self-renewal refused
 # early, done twice in the window, the third refused and in person
 # starting the count again, expired certificates repaired, a cancelled
-# card.
+# card; and the host's audit trail of all of it (P14), checked, and an
+# edited record found.
 #
 # Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
 #      CAREID_TOOL=build/src/tool/careid-tool tests/tool/lifecycle_card.sh
@@ -29,7 +30,8 @@ case "$TOOL" in /*) ;; *) TOOL=$PWD/$TOOL ;; esac
 work=$CAREID_RIG_DIR/lifecycle
 mkdir -p "$work" && cd "$work" || exit 99
 export CAREID_TEST_LOG=$work/log
-printf 'card_readers = yes\nsoft_tokens = no\ncard_admin_file = %s/admin\n' "$work" >careid.conf
+printf 'card_readers = yes\nsoft_tokens = no\ncard_admin_file = %s/admin\ncard_audit_dir = %s/trails\n' "$work" "$work" \
+	>careid.conf
 export CAREID_CONF=$work/careid.conf
 uuid=$(awk '$1 == "uuid" { print $2 }' "$CAREID_STATE")
 ct() { "$TOOL" --module "$M" "$@"; }
@@ -155,4 +157,22 @@ json "...status: cancelled, no certificates left" "d['state'] == 'cancelled' and
 check "...the holder's PIN opens nothing (it was replaced before the keys were overwritten)" bash -c \
 	'! pkcs11-tool --module "$1" --login --pin 975310 -O' _ "$M"
 check "...cancelling twice is refused (exit 1)" status_is 1 ct cancel
+
+# P14 on a card: the host kept the trail of all of the above.
+json "the host's trail of the card is intact" \
+	"d['kept_by'] == 'host' and d['intact'] and d['records'] >= 20" ct --json audit verify
+json "...it holds the logins, the lockout, the records written, the alert and the refusals (P11, P12)" \
+	"all(any(r['event'] == e and w in r['detail'] for r in d) for e, w in [('login-ok', 'who=card-admin'), ('login-ok', 'who=user'), ('login-failed', 'tries_left=0'), ('locked', 'who=user'), ('record-written', 'bytes='), ('expiry-alert', ''), ('login-refused', 'P11'), ('login-refused', 'P12')]) and [r['seq'] for r in d] == list(range(1, len(d) + 1))" \
+	ct --json audit show
+check "...and no passcode or PUK" bash -c '! cut -f3,4 "$1"/*.trail | grep -qE "135790|975310|12345678"' _ "$work/trails"
+# edited_found TRAIL: record 3's detail changed, verify exits 1 naming it.
+edited_found() {
+	local out rc
+	awk -F '\t' -v OFS='\t' 'NR == 3 { $4 = $4 "x" } { print }' "$1" >"$1.new" && mv "$1.new" "$1" || return 1
+	out=$(ct audit verify 2>&1)
+	rc=$?
+	printf '%s\n' "$out" >>"$CAREID_TEST_LOG"
+	[ "$rc" = 1 ] && grep -q "record 3 was altered" <<<"$out"
+}
+check "...an edited record is found (exit 1, naming it)" edited_found "$(ls "$work"/trails/*.trail | head -1)"
 finish
