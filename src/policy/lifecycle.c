@@ -302,6 +302,19 @@ static int64_t next_day(int64_t t)
 	return (t / DAY + 1) * DAY;
 }
 
+const char *cid_lifecycle_change(const cid_lifecycle *old, const cid_lifecycle *new_rec)
+{
+	if (old == NULL || strcmp(old->uuid, new_rec->uuid) != 0 || strcmp(old->serial, new_rec->serial) != 0)
+		return "issued";
+	if (new_rec->cancelled && !old->cancelled)
+		return "cancelled";
+	if (new_rec->issued_at != old->issued_at)
+		return "renewed-in-person";
+	if (new_rec->self_renewals == old->self_renewals + 1 && new_rec->certs_end != old->certs_end)
+		return "renewed";
+	return "record-updated";
+}
+
 cid_verdict cid_lifecycle_issue(cid_lifecycle *r, cid_card_kind kind, const char *uuid, const char *serial,
                                 const char *by, int64_t now, int64_t certs_end, unsigned hours,
                                 int64_t until)

@@ -88,6 +88,13 @@ cid_verdict cid_lifecycle_issue(cid_lifecycle *r, cid_card_kind kind, const char
                                 const char *by, int64_t now, int64_t certs_end, unsigned hours,
                                 int64_t until);
 
+/* The procedure that turned old (NULL: the token had no record) into new,
+ * as audit trails name it (P14): "issued" (a first record, or another
+ * holder's), "cancelled" (P10), "renewed" (a self-renewal, P7/P8),
+ * "renewed-in-person" (an in-person renewal or a repair, P8/P9: the record
+ * cannot tell them apart), else "record-updated". */
+const char *cid_lifecycle_change(const cid_lifecycle *old, const cid_lifecycle *new_rec);
+
 /* Calendar arithmetic in UTC: t plus months, the day of the month kept, or
  * the last day of a shorter month (31 January + 1 month = 28/29 February).
  * -1 when the result does not fit. */

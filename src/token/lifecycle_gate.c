@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/audit_chain.h"
 #include "common/log.h"
 #include "policy/lifecycle.h"
 #include "token/lifecycle_gate.h"
@@ -189,4 +190,20 @@ CK_RV cid_lifecycle_gate_unlock(cid_token *be, const cid_issuer *iss, int64_t no
 		return CKR_FUNCTION_REJECTED;
 	}
 	return CKR_OK;
+}
+
+void cid_lifecycle_gate_note_change(cid_token *be, const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                    size_t rlen)
+{
+	static const char *const kinds[] = { "standard", "temporary", "contractor" };
+	cid_lifecycle was, now;
+	bool had = old != NULL && cid_lifecycle_decode(old, oldlen, &was) == CKR_OK;
+	char detail[CID_AUDIT_DETAIL_MAX];
+
+	if (cid_lifecycle_decode(rec, rlen, &now) != CKR_OK)
+		return;
+	snprintf(detail, sizeof(detail), "uuid=%s kind=%s seq=%llu self_renewals=%u access_end=%lld certs_end=%lld by=%s",
+	         now.uuid, (unsigned)now.kind < 3 ? kinds[now.kind] : "?", (unsigned long long)now.seq,
+	         now.self_renewals, (long long)now.access_end, (long long)now.certs_end, now.issued_by);
+	audit(be, cid_lifecycle_change(had ? &was : NULL, &now), detail);
 }

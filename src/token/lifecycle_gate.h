@@ -42,4 +42,10 @@ CK_RV cid_lifecycle_gate_unlock(cid_token *be, const cid_issuer *iss, int64_t no
 CK_RV cid_lifecycle_gate_check(cid_token *be, const cid_issuer *iss, const uint8_t *rec, size_t rlen,
                                const uint8_t *sig, size_t slen, bool *cancelled);
 
+/* P14: after a record was written, names the procedure in the token's
+ * trail (cid_lifecycle_change) with what the new record says.  old is the
+ * record the token held before (NULL: none). */
+void cid_lifecycle_gate_note_change(cid_token *be, const uint8_t *old, size_t oldlen, const uint8_t *rec,
+                                    size_t rlen);
+
 #endif

@@ -240,6 +240,8 @@ CK_RV cid_tok_get_record(cid_tok *t, uint8_t **rec, size_t *rlen, uint8_t **sig,
 
 CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen)
 {
+	uint8_t *old = NULL, *oldsig = NULL;
+	size_t oldlen = 0, oldsiglen = 0;
 	bool cancelled = false;
 	CK_RV rv;
 
@@ -258,7 +260,15 @@ CK_RV cid_tok_put_record(cid_tok *t, const uint8_t *rec, size_t rlen, const uint
 	}
 	if ((rv = cid_lifecycle_gate_check(t->be, layer_issuer, rec, rlen, sig, slen, &cancelled)) != CKR_OK)
 		return rv;
-	if ((rv = note(t, t->be->ops->put_record(t->be, rec, rlen, sig, slen))) != CKR_OK)
+	/* The record it replaces names the procedure in the trail (P14). */
+	if (t->be->ops->get_record != NULL && t->be->ops->get_record(t->be, &old, &oldlen, &oldsig, &oldsiglen) != CKR_OK)
+		old = NULL;
+	free(oldsig);
+	rv = note(t, t->be->ops->put_record(t->be, rec, rlen, sig, slen));
+	if (rv == CKR_OK)
+		cid_lifecycle_gate_note_change(t->be, old, oldlen, rec, rlen);
+	free(old);
+	if (rv != CKR_OK)
 		return rv;
 	/* P10: a cancelled token's keys go with the record that says so. */
 	if (cancelled && t->be->ops->destroy_keys != NULL && (rv = note(t, t->be->ops->destroy_keys(t->be))) != CKR_OK)

@@ -162,7 +162,7 @@ check "...cancelling twice is refused (exit 1)" status_is 1 ct cancel
 json "the host's trail of the card is intact" \
 	"d['kept_by'] == 'host' and d['intact'] and d['records'] >= 20" ct --json audit verify
 json "...it holds the logins, the lockout, the records written, the alert and the refusals (P11, P12)" \
-	"all(any(r['event'] == e and w in r['detail'] for r in d) for e, w in [('login-ok', 'who=card-admin'), ('login-ok', 'who=user'), ('login-failed', 'tries_left=0'), ('locked', 'who=user'), ('record-written', 'bytes='), ('expiry-alert', ''), ('login-refused', 'P11'), ('login-refused', 'P12')]) and [r['seq'] for r in d] == list(range(1, len(d) + 1))" \
+	"all(any(r['event'] == e and w in r['detail'] for r in d) for e, w in [('login-ok', 'who=card-admin'), ('login-ok', 'who=user'), ('login-failed', 'tries_left=0'), ('locked', 'who=user'), ('record-written', 'bytes='), ('expiry-alert', ''), ('login-refused', 'P11'), ('login-refused', 'P12'), ('issued', 'kind=temporary'), ('issued', 'kind=contractor'), ('renewed', 'self_renewals=2'), ('renewed-in-person', 'self_renewals=0'), ('cancelled', 'uuid=')]) and [r['seq'] for r in d] == list(range(1, len(d) + 1))" \
 	ct --json audit show
 check "...and no passcode or PUK" bash -c '! cut -f3,4 "$1"/*.trail | grep -qE "135790|975310|12345678"' _ "$work/trails"
 # edited_found TRAIL: record 3's detail changed, verify exits 1 naming it.

@@ -230,6 +230,9 @@ it_check "...and its keys are gone from the file" bash -c \
 	'[[ $(sqlite3 "$1" "SELECT count(*) FROM objects WHERE private = 1 OR sealed IS NOT NULL") == 0 ]]' _ \
 	"$IT_TMP/tokens/$serial1.token"
 PATTERN='keys-destroyed' check_status "...audited" 0 ct --token "$U1" audit show
+json_check "the trail names each procedure: issued, renewed twice, in person twice (renewal, repair), cancelled" \
+	"[r['event'] for r in d if r['event'] in ('issued', 'renewed', 'renewed-in-person', 'cancelled', 'record-updated')] == ['issued', 'renewed', 'renewed', 'renewed-in-person', 'renewed-in-person', 'cancelled'] and 'uuid=$U1 kind=standard' in [r for r in d if r['event'] == 'issued'][0]['detail']" \
+	ct --json --token "$U1" audit show
 PATTERN='cancelled already' check_status "cancelling twice is refused (exit 1)" 1 \
 	ct --token "$U1" cancel --so-passcode-file "$IT_TMP/so"
 

@@ -222,6 +222,30 @@ static void self_renewal(void **state)
 	assert_int_equal(CKR_FUNCTION_REJECTED, cid_lifecycle_may_self_renew(&r, r.issued_at + DAY).rv);
 }
 
+/* What the audit trail calls each procedure. */
+static void change_names(void **state)
+{
+	cid_lifecycle a = standard(), b = a;
+
+	(void)state;
+	assert_string_equal("issued", cid_lifecycle_change(NULL, &a));
+	strcpy(b.uuid, "999999999999");
+	assert_string_equal("issued", cid_lifecycle_change(&a, &b));
+	b = a;
+	b.seq++;
+	assert_string_equal("record-updated", cid_lifecycle_change(&a, &b));
+	b.self_renewals = 1;
+	b.certs_end += 86400;
+	assert_string_equal("renewed", cid_lifecycle_change(&a, &b));
+	b.issued_at += 60;
+	b.self_renewals = 0;
+	assert_string_equal("renewed-in-person", cid_lifecycle_change(&a, &b));
+	b = a;
+	cid_lifecycle_cancelled(&b);
+	assert_string_equal("cancelled", cid_lifecycle_change(&a, &b));
+	assert_string_equal("record-updated", cid_lifecycle_change(&b, &b));
+}
+
 static void calendar(void **state)
 {
 	(void)state;
@@ -245,6 +269,7 @@ int main(void)
 		cmocka_unit_test(expiry_alert),
 		cmocka_unit_test(self_renewal),
 		cmocka_unit_test(calendar),
+		cmocka_unit_test(change_names),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
