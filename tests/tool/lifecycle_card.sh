@@ -8,8 +8,8 @@
 # three wrong PINs, a contractor's three months, self-renewal refused
 # early, done twice in the window, the third refused and in person
 # starting the count again, expired certificates repaired, a cancelled
-# card; and the host's audit trail of all of it (P14), checked, and an
-# edited record found.
+# card; a cloned card in a second reader reported (P13); and the host's
+# audit trail of all of it (P14), checked, and an edited record found.
 #
 # Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
 #      CAREID_TOOL=build/src/tool/careid-tool tests/tool/lifecycle_card.sh
@@ -72,6 +72,20 @@ json "status: the card now shows the new UUID, its record and two certificates" 
 	"d['uuid'] == '$U' and d['backend'] == 'card' and d['kind'] == 'standard' and d['state'] == 'active' and sorted(c['id'] for c in d['certificates']) == ['01', '02'] and all(c['subject'] == 'CN=$U,OU=people,O=Example Care' and 729 <= c['days_left'] <= 731 for c in d['certificates'])" \
 	ct --json status
 check "the holder logs in to the card with the new PIN" status_is 0 login
+
+# P13: a copy of the card's memory, as a second card in the rig's second
+# reader, is a clone: audit duplicates names the UUID on both readers.
+reader1_present() { opensc-tool -l 2>/dev/null | grep -Eq '^1[[:space:]]+Yes'; }
+cp "$CAREID_STATE" "$work/clone.state"
+"$CAREID_VCARD" --state "$work/clone.state" --port "$((CAREID_RIG_PORT + 1))" --pidfile "$work/clone.pid" \
+	>>"$CAREID_TEST_LOG" 2>&1 &
+for _ in $(seq 150); do reader1_present && break; sleep 0.1; done
+json "a cloned card in a second reader is reported (P13, exit 1)" \
+	"[e['uuid'] for e in d] == ['$U'] and len(d[0]['tokens']) == 2 and len(set(t['where'] for t in d[0]['tokens'])) == 2" \
+	bash -c '"$1" --module "$2" --json audit duplicates; [ $? -eq 1 ]' _ "$TOOL" "$M"
+kill "$(cat "$work/clone.pid")" 2>/dev/null
+for _ in $(seq 150); do reader1_present || break; sleep 0.1; done
+check "...and with the clone gone, none (exit 0)" status_is 0 ct audit duplicates
 end=$(ct --json status | python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
 now=$(date +%s)
 check "the alert at 89 days on the card" bash -c \
