@@ -1,13 +1,18 @@
 /* Card contents cached per card (GUID + serial) for the life of the
  * process, so that reopening a card's slot, or listing its certificates
  * twice, does not read the certificates again.  Snapshots are immutable;
- * a write through this module publishes a new one.  A card rewritten by
- * another program is not noticed (PIV offers no change counter): the
- * cache only covers what this process did. */
+ * a write through this module publishes a new one.  PIV offers no change
+ * counter: a card rewritten by another program is noticed through its
+ * lifecycle record, which every careid procedure rewrites
+ * (card_record.c, card_recheck). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "card/card_int.h"
+
+/* A snapshot's address may be reused once it is freed; its generation is
+ * never, so "is this still the snapshot I loaded" has one answer. */
+static atomic_uint_fast64_t next_gen;
 
 /* NULL before the card provider starts the cache (unit tests of the card
  * token alone are single-threaded). */
@@ -22,6 +27,7 @@ card_data *card_data_new(void)
 	if (d == NULL)
 		return NULL;
 	atomic_init(&d->refs, 1);
+	d->gen = atomic_fetch_add(&next_gen, 1) + 1;
 	for (size_t i = 0; i < CARD_NKEYS; i++)
 		d->keys[i].ref = card_key_ref(i);
 	return d;
@@ -161,4 +167,21 @@ void card_cache_clear(void)
 	for (size_t i = 0; i < n; i++)
 		destroy(all[i]);
 	cid_mutex_free(&cache_lock);
+}
+
+void card_cache_forget(const char *ident)
+{
+	card_data *drop = NULL;
+
+	lock();
+	for (size_t i = 0; i < CARD_CACHE_MAX && cache[i] != NULL; i++) {
+		if (strcmp(cache[i]->ident, ident) != 0)
+			continue;
+		drop = cache[i];
+		memmove(cache + i, cache + i + 1, (CARD_CACHE_MAX - i - 1) * sizeof(cache[0]));
+		cache[CARD_CACHE_MAX - 1] = NULL;
+		break;
+	}
+	unlock();
+	card_data_unref(&drop);
 }

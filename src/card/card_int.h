@@ -34,6 +34,7 @@ typedef struct card_key {
  * snapshot (card_cache.c). */
 typedef struct card_data {
 	atomic_uint refs;
+	uint64_t gen;         /* unique per snapshot in the process, never reused */
 	char ident[64];       /* GUID hex + "/" + serial: the cache key */
 	uint8_t guid[16];
 	bool have_guid;
@@ -82,6 +83,8 @@ CK_RV card_data_clone(const card_data *src, card_data **out);
 card_data *card_cache_get(const char *ident);
 /* Publishes d as the snapshot for its ident, replacing any other. */
 void card_cache_put(card_data *d);
+/* Drops the snapshot of ident, if any (its contents are out of date). */
+void card_cache_forget(const char *ident);
 /* Forgets every card (tests; module teardown). */
 void card_cache_clear(void);
 /* Starts an empty cache with a lock made under the application's locking
@@ -101,7 +104,7 @@ typedef struct card_token {
 	uint64_t seen_resets;
 	bool removed;
 	card_data *data;       /* NULL until first needed */
-	const card_data *loaded;  /* the snapshot of the last load_objects */
+	uint64_t loaded;       /* gen of the snapshot of the last load_objects; 0: none */
 	card_who who;
 	bool admin;            /* management key accepted in this card session */
 	/* The PUK while the SO is logged in (PIV has no PUK login state). */
@@ -143,6 +146,10 @@ CK_RV card_audit_event(cid_token *tok, const char *event, const char *detail);
 /* card_record.c: the lifecycle record (backend.h get_record, put_record);
  * card_read_record fills d->record while the card's contents are read. */
 CK_RV card_read_record(card_token *t, card_data *d);
+/* Whether the card still holds the record the snapshot has; when not,
+ * another program changed the card: the snapshot is dropped and the card
+ * read again (one APDU when nothing changed); card held. */
+CK_RV card_recheck(card_token *t);
 CK_RV card_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen);
 CK_RV card_put_record(cid_token *tok, const uint8_t *rec, size_t rlen, const uint8_t *sig, size_t slen);
 /* card_login.c */

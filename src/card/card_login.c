@@ -84,6 +84,18 @@ static void audit_check(card_token *t, const char *who, CK_RV rv, int before, in
 		card_audit(t, "login-error", "who=%s card error 0x%lx", who, (unsigned long)rv);
 }
 
+/* After a login, before the token layer decides on the card's lifecycle
+ * record: the card may have been changed by another program since it was
+ * read (card_record.c).  A failure leaves the login as it is and the
+ * contents as they were read. */
+static void recheck(card_token *t)
+{
+	CK_RV rv = card_recheck(t);
+
+	if (rv != CKR_OK && rv != CKR_DEVICE_REMOVED)
+		CID_WARN("the card's lifecycle record could not be read again (0x%lx)", (unsigned long)rv);
+}
+
 static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	int tries = CID_PIV_TRIES_UNKNOWN, before = t->pin_tries;
@@ -116,8 +128,10 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 	switch (who) {
 	case CKU_USER:
 		rv = verify_user(t, pin, len);
-		if (rv == CKR_OK)
+		if (rv == CKR_OK) {
 			t->who = CARD_USER;
+			recheck(t);
+		}
 		break;
 	case CKU_CONTEXT_SPECIFIC:
 		/* Checked now so a wrong passcode is reported now; kept for

@@ -12,7 +12,7 @@ CK_RV card_changed(cid_token *tok, bool *changed)
 	card_token *t = (card_token *)tok;
 
 	cid_mutex_lock(t->lock);
-	*changed = t->loaded != NULL && t->loaded != t->data;
+	*changed = t->loaded != 0 && (t->data == NULL || t->loaded != t->data->gen);
 	cid_mutex_unlock(t->lock);
 	return CKR_OK;
 }
@@ -58,7 +58,7 @@ CK_RV card_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 			rv = emit(k, CARD_OBJ_PRIV, sink, ctx);
 	}
 	if (rv == CKR_OK)
-		t->loaded = t->data;
+		t->loaded = t->data->gen;
 	card_end(t);
 	return rv;
 }

@@ -2,11 +2,16 @@
  * own, in the vendor range PIV leaves to issuers (5F FF 10, as YubiKeys
  * and the virtual card allow): C1 the record, C2 the issuer's signature.
  * Reading it needs nothing; writing needs the management key, as
- * certificates do.  It is read once with the rest of the card's contents
- * (card_ensure_data) and kept with them, so a login costs no APDU more;
- * a record written in this process replaces the kept one at once, one
- * written by another program is seen once the card is read again (after
- * it is reinserted or reset). */
+ * certificates do.  It is read with the rest of the card's contents
+ * (card_ensure_data) and kept with them; a record written in this process
+ * replaces the kept one at once.  It is also the card's change marker:
+ * every careid procedure that changes a card (issue, renew, repair,
+ * cancel) writes a new record, so at every user login (before the
+ * lifecycle gate decides on the record) and each time a known card comes
+ * back into a reader, the record on the card is read again, one APDU, and
+ * a different one means another program changed the card: its contents
+ * are read again, and the front reloads its objects.  A context-specific
+ * login (one signature) checks nothing more. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -29,6 +34,35 @@ CK_RV card_read_record(card_token *t, card_data *d)
 		return CKR_OK; /* no record: a plain card */
 	}
 	return rv;
+}
+
+CK_RV card_recheck(card_token *t)
+{
+	uint8_t *now = NULL;
+	size_t len = 0;
+	bool same;
+	CK_RV rv;
+
+	if (t->data == NULL)
+		return card_ensure_data(t);
+	rv = cid_piv_get_data(t->io, CARD_RECORD_TAG, &now, &len);
+	if (rv == CKR_OBJECT_HANDLE_INVALID) {
+		now = NULL;
+		len = 0;
+		rv = CKR_OK;
+	}
+	if (rv != CKR_OK)
+		return card_note(t, rv);
+	same = len == t->data->record_len && (len == 0 || memcmp(now, t->data->record, len) == 0);
+	free(now);
+	if (same)
+		return CKR_OK;
+	CID_INFO("the card's lifecycle record changed since its contents were read (another program wrote to "
+	         "the card): reading them again");
+	if (t->data->ident[0] != '\0')
+		card_cache_forget(t->data->ident);
+	card_data_unref(&t->data);
+	return card_ensure_data(t);
 }
 
 CK_RV card_get_record(cid_token *tok, uint8_t **rec, size_t *rlen, uint8_t **sig, size_t *slen)

@@ -153,7 +153,8 @@ CK_RV card_ensure_data(card_token *t)
 	if (ident[0] != '\0' && (t->data = card_cache_get(ident)) != NULL) {
 		card_data_unref(&d);
 		CID_DEBUG("card %s known: contents from the cache", ident);
-		return CKR_OK;
+		/* Out of the reader, it may have been changed elsewhere. */
+		return card_recheck(t);
 	}
 	memcpy(d->ident, ident, sizeof(d->ident));
 	d->have_version = cid_piv_get_version(t->io, d->version) == CKR_OK;
