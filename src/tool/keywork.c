@@ -9,6 +9,7 @@
 
 #include "careid/careid.h"
 #include "tool/keywork.h"
+#include "tool/register.h"
 
 /* SubjectPublicKeyInfo of a P-256 key, up to the point (RFC 5480). */
 /* (91 bytes in all: tool_key.spki.) */
@@ -78,7 +79,7 @@ int tool_store_cert(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE id, const char *
 	return tool_ck(ctx, "storing a certificate", ctx->f->C_CreateObject(s, t, 7, &h));
 }
 
-int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const cid_lifecycle *r)
+int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, cid_lifecycle *r)
 {
 	CK_OBJECT_CLASS cls = CKO_CAREID_LIFECYCLE;
 	uint8_t *b = NULL, *sig = NULL;
@@ -86,6 +87,10 @@ int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss
 	CK_OBJECT_HANDLE h;
 	int rc = EXIT_OTHER;
 
+	/* The record made here must be newer than any the issuer signed
+	 * before for the token, a restored copy's included. */
+	if (tool_register_raise(r) != 0)
+		return EXIT_OTHER;
 	if (cid_lifecycle_encode(r, &b, &n) != CKR_OK)
 		tool_error("the lifecycle record cannot be encoded");
 	else if (tool_issuer_sign(iss, b, n, &sig, &slen) != TOOL_ISSUER_OK)
@@ -97,6 +102,8 @@ int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss
 			{ CKA_CAREID_RECORD_SIGNATURE, sig, slen },
 		};
 		rc = tool_ck(ctx, "writing the lifecycle record", ctx->f->C_CreateObject(s, t, 3, &h));
+		if (rc == 0)
+			rc = tool_register_note(r);
 	}
 	free(b);
 	free(sig);

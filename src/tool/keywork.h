@@ -25,7 +25,9 @@ int tool_store_cert(tool_ctx *ctx, CK_SESSION_HANDLE s, CK_BYTE id, const char *
  * (tool_issued_free) whatever the result. */
 int tool_new_pair(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const char *uuid, CK_BYTE a, CK_BYTE b,
                   time_t now, tool_issued out[2]);
-/* Encodes r, has the issuer sign it and writes it (CKO_CAREID_LIFECYCLE). */
-int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, const cid_lifecycle *r);
+/* Encodes r, has the issuer sign it and writes it (CKO_CAREID_LIFECYCLE),
+ * noted in the issuer's register (register.h); r->seq may be raised above
+ * the register's first. */
+int tool_write_record(tool_ctx *ctx, CK_SESSION_HANDLE s, const tool_issuer *iss, cid_lifecycle *r);
 
 #endif

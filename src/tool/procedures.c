@@ -18,6 +18,7 @@
 #include "tool/cardadmin.h"
 #include "tool/json.h"
 #include "tool/keywork.h"
+#include "tool/register.h"
 #include "tool/tool.h"
 
 /* CKA_IDs the new pair has until the old one is gone. */
@@ -266,7 +267,7 @@ int cmd_renew(tool_ctx *ctx, int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? EXIT_DONE : rc;
 	memset(&sec, 0, sizeof(sec));
-	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0)
+	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0 || (rc = tool_register_check(&r, !a.in_person)) != 0)
 		goto out_issuer;
 	if (!a.in_person) {
 		cid_verdict v = cid_lifecycle_may_self_renew(&r, (int64_t)now);
@@ -353,7 +354,7 @@ int cmd_repair(tool_ctx *ctx, int argc, char **argv)
 	if (rc != 0)
 		return rc < 0 ? EXIT_DONE : rc;
 	memset(&sec, 0, sizeof(sec));
-	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0)
+	if ((rc = start(ctx, &r, &iss, &card, &sec)) != 0 || (rc = tool_register_check(&r, false)) != 0)
 		goto out_issuer;
 	if ((v = cid_lifecycle_login(&r, (int64_t)now)).rv != CKR_OK) {
 		rc = refuse(&v, "repair");

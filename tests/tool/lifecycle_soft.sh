@@ -236,6 +236,49 @@ json_check "the trail names each procedure: issued, renewed twice, in person twi
 PATTERN='cancelled already' check_status "cancelling twice is refused (exit 1)" 1 \
 	ct --token "$U1" cancel --so-passcode-file "$IT_TMP/so"
 
+# ---- a token file restored from a copy: the issuer's register -----------------
+U9=100000000009
+check_status "issue a token whose file the holder will copy" 0 \
+	ct issue --uuid "$U9" --so-passcode-file "$IT_TMP/so" --new-passcode-file "$IT_TMP/pin"
+serial9=$(ct --json --token "$U9" audit verify | python3 -c 'import json,sys; print(json.load(sys.stdin)["serial"])')
+f9="$IT_TMP/tokens/$serial9.token"
+it_check "...the register holds its record" python3 -c \
+	'import json,sys; e = json.load(open(sys.argv[1]))[sys.argv[2]]; sys.exit(0 if e["uuid"] == sys.argv[3] and e["seq"] >= 1 and not e["cancelled"] else 1)' \
+	"$IT_TMP/ra/register.json" "$serial9" "$U9"
+cp "$f9" "$IT_TMP/copy9.token"
+end9=$(faketime -f '+0s' "$TOOL" --module "$CAREID_MODULE" --json --token "$U9" status |
+	python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')
+off9=$(in_window "$end9")
+# renew9 OFFSET [OPTIONS]: the holder's renewal of U9 at that faked time.
+renew9() { faketime -f "$1" "$TOOL" --module "$CAREID_MODULE" --token "$U9" renew --passcode-file "$IT_TMP/pin" "${@:2}"; }
+status9() { faketime -f "$1" "$TOOL" --module "$CAREID_MODULE" --json --token "$U9" status; }
+# next9: off9 moves into the window of the certificates U9 has then.
+next9() { off9=$(in_window "$(status9 "$off9" | python3 -c 'import json,sys,datetime; d=json.load(sys.stdin); print(int(datetime.datetime.strptime(d["certificates"][0]["not_after"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc).timestamp()))')"); }
+check_status "the first self-renewal" 0 renew9 "$off9"
+next9
+check_status "...the second" 0 renew9 "$off9"
+next9
+PATTERN='P8' check_status "...the third is refused" 1 renew9 "$off9"
+cp "$IT_TMP/copy9.token" "$f9"
+rm -f "$f9-wal" "$f9-shm"
+json_check "the copy put back: the token shows no self-renewal used" "d['self_renewals_used'] == 0" status9 "$off9"
+PATTERN='restored from an older copy' check_status "...but the issuer's register refuses its self-renewal (P8, exit 1)" 1 \
+	renew9 "$off9"
+check_status "...repaired in person by the sponsor instead (its certificates have ended by then)" 0 \
+	faketime -f "$off9" "$TOOL" --module "$CAREID_MODULE" --token "$U9" repair --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin"
+next9
+check_status "...after which the holder renews alone again, in the next window" 0 renew9 "$off9"
+cp "$f9" "$IT_TMP/copy9.token"
+check_status "the sponsor cancels the token" 0 ct --token "$U9" cancel --so-passcode-file "$IT_TMP/so"
+cp "$IT_TMP/copy9.token" "$f9"
+rm -f "$f9-wal" "$f9-shm"
+PATTERN='the issuer cancelled token' check_status "a copy from before the cancel is neither renewed (P10, exit 1)" 1 \
+	renew9 "$off9" --in-person --so-passcode-file "$IT_TMP/so"
+PATTERN='the issuer cancelled token' check_status "...nor repaired" 1 \
+	faketime -f "$off9" "$TOOL" --module "$CAREID_MODULE" --token "$U9" repair --so-passcode-file "$IT_TMP/so" \
+	--new-passcode-file "$IT_TMP/pin"
+
 # ---- a token made with plain pkcs11-tool, with the issuer configured ----------
 slot=$(free_slot)
 pkcs11-tool --module "$CAREID_MODULE" --slot "$slot" --init-token --label plain --so-pin 87654321 >/dev/null 2>&1
