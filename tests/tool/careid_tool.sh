@@ -10,43 +10,12 @@
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../interop/common.sh
-. "$here/../interop/common.sh"
-
-it_need pkcs11-tool openssl python3 sqlite3 faketime
-it_setup
-
-TOOL=${CAREID_TOOL:-$(cd "$here/../.." && pwd)/build/src/tool/careid-tool}
-if [[ ! -x "$TOOL" ]]; then
-	printf 'FAIL: careid-tool not found: %s (set CAREID_TOOL)\n0 passed, 1 failed\n' "$TOOL"
-	exit 1
-fi
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
 LABEL=$(printf '%012d' $((RANDOM * 32768 + RANDOM)))
 SO_PIN=87654321
 USER_PIN=123456
-
-ct() {
-	"$TOOL" --module "$CAREID_MODULE" "$@"
-}
-
-# check_status NAME WANT CMD...: passes when CMD exits with status WANT and
-# its output (stdout and stderr) matches PATTERN in $PATTERN, when set.
-check_status() {
-	local name=$1 want=$2 got
-	shift 2
-	"$@" >"$IT_LOG" 2>&1
-	got=$?
-	if [[ $got -ne $want ]]; then
-		it_fail "$name (exit $got, expected $want)" "$IT_LOG"
-		return 1
-	fi
-	if [[ -n "${PATTERN:-}" ]] && ! grep -Eq -- "$PATTERN" "$IT_LOG"; then
-		it_fail "$name (expected output matching /$PATTERN/)" "$IT_LOG"
-		return 1
-	fi
-	it_pass "$name"
-}
 
 printf '%s\n' "$USER_PIN" >"$IT_TMP/pin"
 printf '%s\n' "$SO_PIN" >"$IT_TMP/so-pin"
@@ -86,27 +55,6 @@ it_check "certificate valid two years written to the token" bash -c '
 	pkcs11-tool --module "$CAREID_MODULE" --token-label "$4" --login --pin "$5" \
 		--write-object "$IT_TMP/auth.der" --type cert --id 01 --label Authentication
 	' _ "$here" "$IT_TMP" "$CAREID_MODULE" "$LABEL" "$USER_PIN"
-
-# json_check NAME PYTHON-EXPRESSION CMD...: CMD prints one JSON value d for
-# which the expression is true.
-json_check() {
-	local name=$1 expr=$2
-	shift 2
-	if ! "$@" >"$IT_TMP/out.json" 2>"$IT_LOG"; then
-		it_fail "$name (command failed)" "$IT_LOG"
-		return 1
-	fi
-	if python3 -c '
-import json, sys
-d = json.load(open(sys.argv[1]))
-ok = eval(sys.argv[2])
-sys.exit(0 if ok else 1)' "$IT_TMP/out.json" "$expr" >>"$IT_LOG" 2>&1; then
-		it_pass "$name"
-	else
-		cat "$IT_TMP/out.json" >>"$IT_LOG"
-		it_fail "$name (JSON: expected $expr)" "$IT_LOG"
-	fi
-}
 
 PATTERN="^uuid: +$LABEL" check_status "status names the token" 0 ct status
 keys='{"uuid","backend","kind","state","user_tries_left","so_tries_left","access_end","self_renewals_used","self_renewals_allowed","renewal_window_open","certificates"}'

@@ -14,49 +14,11 @@
 set -u
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-# shellcheck source=../interop/common.sh
-. "$here/../interop/common.sh"
+# shellcheck source=lib.sh
+. "$here/lib.sh"
 
-it_need pkcs11-tool openssl python3 sqlite3 faketime
-it_setup
-
-TOOL=${CAREID_TOOL:-$(cd "$here/../.." && pwd)/build/src/tool/careid-tool}
-if [[ ! -x "$TOOL" ]]; then
-	printf 'FAIL: careid-tool not found: %s (set CAREID_TOOL)\n0 passed, 1 failed\n' "$TOOL"
-	exit 1
-fi
-
-ct() { "$TOOL" --module "$CAREID_MODULE" "$@"; }
 # at OFFSET CMD...: CMD with the clock moved by OFFSET (faketime -f syntax).
 at() { local off=$1; shift; faketime -f "$off" "$@"; }
-
-check_status() {
-	local name=$1 want=$2 got
-	shift 2
-	"$@" >"$IT_LOG" 2>&1
-	got=$?
-	if [[ $got -ne $want ]]; then
-		it_fail "$name (exit $got, expected $want)" "$IT_LOG"
-		return 1
-	fi
-	if [[ -n "${PATTERN:-}" ]] && ! grep -Eq -- "$PATTERN" "$IT_LOG"; then
-		it_fail "$name (expected output matching /$PATTERN/)" "$IT_LOG"
-		return 1
-	fi
-	it_pass "$name"
-}
-
-# json_check NAME PYTHON-EXPR CMD...: CMD's stdout parsed as d.
-json_check() {
-	local name=$1 expr=$2
-	shift 2
-	if "$@" >"$IT_LOG" 2>"$IT_LOG.err" && python3 -c "import json,sys; d=json.load(open(sys.argv[1])); sys.exit(0 if ($expr) else 1)" "$IT_LOG"; then
-		it_pass "$name"
-	else
-		cat "$IT_LOG.err" >>"$IT_LOG"
-		it_fail "$name" "$IT_LOG"
-	fi
-}
 
 # login UUID PIN: a holder's login through pkcs11-tool (exit 0 when it worked).
 login() {
