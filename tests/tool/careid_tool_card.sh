@@ -2,7 +2,7 @@
 # careid-tool on a fresh virtual Care Identity card in the private PC/SC
 # rig (tests/card/rig.sh): status (the card backend, the card's two
 # certificates), change-passcode and unblock with the PUK through
-# PKCS#11, and audit refused on a card (exit 4).
+# PKCS#11, and the audit trail the host keeps for the card.
 #
 # Run: CAREID_MODULE=build/src/careid-pkcs11.so CAREID_VCARD=build/src/vcard/careid-vcard \
 #      CAREID_TOOL=build/src/tool/careid-tool tests/tool/careid_tool_card.sh
@@ -73,7 +73,12 @@ check "unblock with a wrong PUK exits 3" status_is 3 ct unblock --so-passcode-fi
 check "unblock with the PUK" status_is 0 ct unblock --so-passcode-file puk --new-passcode-file pin3
 json "unblocked: active, 3 tries" "d['state'] == 'active' and d['user_tries_left'] == 3"
 check "the passcode set by unblock changes again" status_is 0 ct change-passcode --passcode-file pin3 --new-passcode-file pin
-check "audit on a card exits 4" status_is 4 ct audit verify
-check "audit on a card says the host keeps card trails" \
-	bash -c '"$1" --module "$2" audit show 2>&1 | grep -q "the host keeps card audit trails: not built yet"' _ "$TOOL" "$M"
+# P14: the host kept the card's trail, by default beside the default token
+# directory (the rig's XDG_DATA_HOME).
+check "audit verify on a card: the host's trail, intact (exit 0)" status_is 0 ct audit verify
+check "...kept in card-audit beside the default token directory" \
+	bash -c 'ls "$XDG_DATA_HOME"/careid/card-audit/*.trail'
+check "audit show on a card: the changes, the failures, the lockout and the unblock" bash -c \
+	'"$1" --module "$2" --json audit show | python3 -c "import json, sys; d = [(r[\"event\"], r[\"detail\"]) for r in json.load(sys.stdin)]; want = [(\"pin-changed\", \"who=user\"), (\"login-failed\", \"who=user tries_left=2\"), (\"locked\", \"who=user\"), (\"login-failed\", \"who=so tries_left=2\"), (\"pin-init\", \"who=so user passcode set, counter reset (unblock)\")]; sys.exit(0 if all(w in d for w in want) else 1)"' \
+	_ "$TOOL" "$M"
 finish
