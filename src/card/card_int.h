@@ -115,6 +115,7 @@ typedef struct card_token {
 	size_t ctx_pinlen;
 	int pin_tries;         /* last known; CID_PIV_TRIES_UNKNOWN */
 	int puk_tries;
+	bool puk_asked;        /* card_refresh_puk_tries was tried */
 	char *trail_dir;       /* where the host keeps card trails; NULL: none */
 } card_token;
 
@@ -162,6 +163,8 @@ CK_RV card_set_pin(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *old, CK_
                    const CK_UTF8CHAR *new_pin, CK_ULONG newlen);
 /* Refreshes pin_tries with the no-data VERIFY; card held. */
 void card_refresh_tries(card_token *t);
+/* Learns puk_tries from the card's metadata when it offers them; card held. */
+void card_refresh_puk_tries(card_token *t);
 /* card_objects.c */
 CK_RV card_changed(cid_token *tok, bool *changed);
 CK_RV card_load_objects(cid_token *tok, cid_object_sink sink, void *ctx);

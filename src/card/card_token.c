@@ -6,6 +6,7 @@
 
 #include "card/card.h"
 #include "card/card_int.h"
+#include "card/tlv.h"
 #include "common/log.h"
 #include "common/mem.h"
 #include "policy/policy.h"
@@ -186,6 +187,21 @@ void card_refresh_tries(card_token *t)
 		(void)card_note(t, rv);
 }
 
+/* PIV cannot tell the PUK's tries without spending one; cards with
+ * Yubico's metadata extension can (tag 06: tries in all, tries left).
+ * Asked once per token: a card without it keeps its PUK count unknown. */
+void card_refresh_puk_tries(card_token *t)
+{
+	uint8_t m[64];
+	size_t ml = 0;
+	cid_tlv r;
+
+	t->puk_asked = true;
+	if (cid_piv_metadata(t->io, CID_PIV_REF_PUK, m, sizeof(m), &ml) == CKR_OK &&
+	    cid_tlv_find(m, ml, 0x06, &r) == CKR_OK && r.len == 2)
+		t->puk_tries = r.val[1];
+}
+
 static void pad(void *dst, size_t n, const char *s)
 {
 	size_t l = strlen(s);
@@ -252,6 +268,8 @@ static CK_RV card_status(cid_token *tok, cid_token_status *st)
 	rv = card_ensure_data(t);
 	if (rv == CKR_OK && t->pin_tries == CID_PIV_TRIES_UNKNOWN)
 		card_refresh_tries(t);
+	if (rv == CKR_OK && t->puk_tries == CID_PIV_TRIES_UNKNOWN && !t->puk_asked)
+		card_refresh_puk_tries(t);
 	if (rv == CKR_OK && t->removed)
 		rv = CKR_DEVICE_REMOVED;
 	if (rv != CKR_OK) {

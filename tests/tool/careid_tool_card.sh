@@ -81,4 +81,13 @@ check "...kept in card-audit beside the default token directory" \
 check "audit show on a card: the changes, the failures, the lockout and the unblock" bash -c \
 	'"$1" --module "$2" --json audit show | python3 -c "import json, sys; d = [(r[\"event\"], r[\"detail\"]) for r in json.load(sys.stdin)]; want = [(\"pin-changed\", \"who=user\"), (\"login-failed\", \"who=user tries_left=2\"), (\"locked\", \"who=user\"), (\"login-failed\", \"who=so tries_left=2\"), (\"pin-init\", \"who=so user passcode set, counter reset (unblock)\")]; sys.exit(0 if all(w in d for w in want) else 1)"' \
 	_ "$TOOL" "$M"
+check "audit export on a card: every record with its chain hash" bash -c \
+	'"$1" --module "$2" audit export | python3 -c "import json, sys; d = json.load(sys.stdin); sys.exit(0 if d and all(len(r[\"hash\"]) == 64 for r in d) and [r[\"seq\"] for r in d] == list(range(1, len(d) + 1)) else 1)"' \
+	_ "$TOOL" "$M"
+
+# P3: the PUK has its own three tries; the card blocks it after the third.
+for _ in 1 2 3; do ct unblock --so-passcode-file wrong --new-passcode-file pin3 >>"$CAREID_TEST_LOG" 2>&1; done
+json "three wrong PUKs block the PUK" "d['so_tries_left'] == 0"
+check "...after which even the right PUK unblocks nothing (exit 3)" status_is 3 \
+	ct unblock --so-passcode-file puk --new-passcode-file pin3
 finish

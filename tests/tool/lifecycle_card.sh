@@ -91,6 +91,9 @@ now=$(date +%s)
 check "the alert at 89 days on the card" bash -c \
 	'CAREID_LOG=warn faketime -f "+$1s" pkcs11-tool --module "$2" --login --pin 135790 -O 2>&1 | grep -q "certificates end in 89 days"' \
 	_ "$((end - 89 * 86400 - 3600 - now))" "$M"
+check "...and again at the next login (P7: every time)" bash -c \
+	'CAREID_LOG=warn faketime -f "+$1s" pkcs11-tool --module "$2" --login --pin 135790 -O 2>&1 | grep -q "certificates end in 89 days"' \
+	_ "$((end - 89 * 86400 - 3600 - now))" "$M"
 check "no alert at 100 days" bash -c \
 	'! CAREID_LOG=warn faketime -f "+$1s" pkcs11-tool --module "$2" --login --pin 135790 -O 2>&1 | grep -q "certificates end in"' \
 	_ "$((end - 100 * 86400 - now))" "$M"
@@ -160,6 +163,7 @@ check "the card repaired, a new PIN at the desk" status_is 0 \
 json "...active again, new certificates, the count started again" \
 	"d['state'] == 'active' and d['self_renewals_used'] == 0 and all(c['days_left'] >= 729 for c in d['certificates'])" \
 	faketime -f "$late" "$TOOL" --module "$M" --json status
+check "...the old PIN no longer opens it" status_is 1 faketime -f "$late" pkcs11-tool --module "$M" --login --pin 135790 -O
 check "...the new PIN signs with the new key 02" status_is 0 bash -c \
 	'echo data >d && faketime -f "$1" pkcs11-tool --module "$2" --login --pin 975310 --sign --id 02 -m ECDSA-SHA256 -i d -o s' \
 	_ "$late" "$M"

@@ -98,6 +98,10 @@ it_check "the holder still logs in with the renewed keys" faketime -f "$off" \
 late="+$((e4 + 86400 - $(date +%s)))s"
 PATTERN='P9' check_status "expired certificates: self-renewal refused (exit 1)" 1 renew "$late"
 printf '246810\n' >"$IT_TMP/pin-new"
+printf '99999999\n' >"$IT_TMP/so-wrong"
+PATTERN='SO' check_status "repair without the sponsor's SO passcode is refused (exit 3)" 3 \
+	faketime -f "$late" "$TOOL" --module "$CAREID_MODULE" --token "$U1" repair --so-passcode-file "$IT_TMP/so-wrong" \
+	--new-passcode-file "$IT_TMP/pin-new"
 check_status "repair by the sponsor, a new passcode typed at the desk" 0 \
 	faketime -f "$late" "$TOOL" --module "$CAREID_MODULE" --token "$U1" repair --so-passcode-file "$IT_TMP/so" \
 	--new-passcode-file "$IT_TMP/pin-new"
@@ -106,6 +110,11 @@ json_check "...active again, two new certificates" \
 	faketime -f "$late" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
 it_check "...and the new passcode logs in" faketime -f "$late" \
 	pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" --login --pin 246810 -O
+check_status "...and the old one no longer does" 1 faketime -f "$late" \
+	pkcs11-tool --module "$CAREID_MODULE" --token-label "$U1" --login --pin 123456 -O
+check_status "...the sponsor's wrong SO passcode cancels nothing (exit 3)" 3 \
+	ct --token "$U1" cancel --so-passcode-file "$IT_TMP/so-wrong"
+json_check "...still active" "d['state'] == 'active'" faketime -f "$late" "$TOOL" --module "$CAREID_MODULE" --json --token "$U1" status
 printf 'signed after repair\n' >"$IT_TMP/data"
 for id in 01 02; do
 	it_check "...and signs with the new key $id" faketime -f "$late" \
