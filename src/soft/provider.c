@@ -3,8 +3,11 @@
  *
  * A module is a guest in its host's process: loading it, C_Initialize and
  * every listing (C_GetSlotList, C_GetTokenInfo, C_WaitForSlotEvent) create
- * nothing on disk.  A missing token directory is an empty one; it is made
- * (0700, with its parents) only when C_InitToken creates the first token. */
+ * nothing on disk but, in a token directory of the user's own that holds
+ * tokens, the status cache (status_cache.c), and that only when a listing
+ * read a status the cache did not have.  A missing token directory is an
+ * empty one; it is made (0700, with its parents) only when C_InitToken
+ * creates the first token. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -480,8 +480,12 @@ static void save(soft_status_cache *c)
 
 	if (!c->dirty)
 		return;
-	if (stat(c->dir, &dir) != 0 || !S_ISDIR(dir.st_mode))
+	/* Nothing of ours goes into a directory that is not ours (root
+	 * listing a user's tokens, say): its owner could not trust it. */
+	if (stat(c->dir, &dir) != 0 || !S_ISDIR(dir.st_mode) || dir.st_uid != geteuid()) {
+		c->dirty = false;
 		return;
+	}
 	put_header(&b, &dir, 0);
 	for (size_t i = 0; cid_hmap_next(&c->entries, &i, &k, &v);)
 		for (entry *e = v; e != NULL; e = e->next) {
