@@ -225,7 +225,6 @@ static bool id_taken(CK_SLOT_ID id)
 	return cid_hmap_get(&by_id, (uint64_t)id + 1) != NULL;
 }
 
-
 static CK_SLOT_ID new_slot_id(const cid_place *place)
 {
 	uint32_t h = 2166136261u; /* FNV-1a: stable across builds and hosts */
@@ -244,7 +243,7 @@ static CK_SLOT_ID new_slot_id(const cid_place *place)
 	return id;
 }
 
-/* Room for one more slot, in cid_m.slots and both maps. */
+/* Room for one more slot in cid_m.slots. */
 static bool reserve_slot(void)
 {
 	if (cid_m.nslots == slots_cap) {

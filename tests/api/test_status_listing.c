@@ -1,7 +1,7 @@
 /* Listing soft tokens through PKCS#11 as new processes do, one module
  * life after another, with the status cache beside the tokens in use: a
  * change made by another process between two listings is what the next
- * listing reports. */
+ * listing reports; and many slots, each found by its id. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -120,10 +120,58 @@ static void test_listing_sees_another_process(void **state)
 	CK(env->f->C_Initialize(NULL));
 }
 
+/* More tokens than the slot table first has room for: every slot is
+ * found by its id, keeps it in the next module life, and holds its own
+ * token. */
+#define MANY 40
+static void test_many_slots(void **state)
+{
+	th_env *env = TH_ENV(state);
+	CK_SLOT_ID ids[MANY + 8], again[MANY + 8];
+	CK_ULONG n = MANY + 8, m = MANY + 8;
+	char label[32];
+	int labelled[MANY] = { 0 };
+
+	for (int i = 0; i < MANY; i++) {
+		snprintf(label, sizeof(label), "many-%02d", i);
+		(void)th_new_token_no_user(env, label);
+	}
+	CK(env->f->C_Finalize(NULL));
+	for (int life = 0; life < 2; life++) {
+		CK(env->f->C_Initialize(NULL));
+		CK(env->f->C_GetSlotList(CK_TRUE, life == 0 ? ids : again, life == 0 ? &n : &m));
+		for (CK_ULONG i = 0; i < (life == 0 ? n : m); i++) {
+			CK_SLOT_ID id = life == 0 ? ids[i] : again[i];
+			CK_TOKEN_INFO ti;
+			int k = -1;
+
+			for (CK_ULONG j = 0; j < i; j++)
+				assert_int_not_equal(life == 0 ? ids[j] : again[j], id);
+			CK(env->f->C_GetTokenInfo(id, &ti));
+			if (!(ti.flags & CKF_TOKEN_INITIALIZED))
+				continue;
+			assert_int_equal(sscanf((const char *)ti.label, "many-%2d", &k), 1);
+			assert_true(k >= 0 && k < MANY);
+			if (life == 0)
+				labelled[k] = (int)i + 1;
+			else
+				assert_int_equal(ids[labelled[k] - 1], id);
+		}
+		assert_int_equal(env->f->C_GetTokenInfo(0x0ffffff0, &(CK_TOKEN_INFO){ 0 }), CKR_SLOT_ID_INVALID);
+		CK(env->f->C_Finalize(NULL));
+	}
+	assert_int_equal(n, MANY + 1);
+	assert_int_equal(m, MANY + 1);
+	for (int i = 0; i < MANY; i++)
+		assert_true(labelled[i] > 0);
+	CK(env->f->C_Initialize(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_listing_sees_another_process, th_setup, th_teardown),
+		cmocka_unit_test_setup_teardown(test_many_slots, th_setup, th_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
