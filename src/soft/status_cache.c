@@ -423,9 +423,13 @@ static void load(soft_status_cache *c)
 	cid_hmap_init(&m);
 	if (why == NULL) {
 		p = malloc(sb.st_size > 0 ? (size_t)sb.st_size : 1);
-		if (p == NULL)
+		if (p == NULL) {
+			/* Looked at again at the next scan. */
 			CID_ERROR("%s: out of memory; tokens are read one by one", c->path);
-		else if (!read_all(fd, p, (size_t)sb.st_size))
+			close(fd);
+			return;
+		}
+		if (!read_all(fd, p, (size_t)sb.st_size))
 			why = "unreadable";
 		else
 			why = parse(p, (size_t)sb.st_size, &dir, &m);
