@@ -35,8 +35,10 @@ static size_t slots_cap;
 static cid_hmap by_id;               /* slot id + 1 -> slot_entry* */
 static cid_hmap by_place;            /* place_hash -> slot_entry* (chained) */
 static bool slot_lookup_degraded;
-/* A forked child's copy of the maps: the parent's memory, kept reachable. */
+/* A forked child's copy of the maps: the parent's memory, kept reachable
+ * (published through a volatile pointer, or the copy is optimised away). */
 static cid_hmap abandoned_maps[2];
+static cid_hmap *volatile abandoned_maps_kept;
 static struct {
 	bool valid;
 	CK_SLOT_ID *ids;
@@ -431,6 +433,7 @@ void cid_slots_free(bool abandon)
 		cid_m.nslots = 0;
 		abandoned_maps[0] = by_id;
 		abandoned_maps[1] = by_place;
+		abandoned_maps_kept = abandoned_maps;
 		cid_hmap_init(&by_id);
 		cid_hmap_init(&by_place);
 		slots_cap = 0;
