@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/hmap.h"
 #include "common/log.h"
 #include "p11/internal.h"
 #include "p11/objindex.h"
@@ -22,10 +23,22 @@ typedef struct slot_entry {
 	/* Scratch for the scan in progress. */
 	bool seen, seen_present;
 	uint64_t seen_epoch;
+	struct slot_entry *same_hash; /* next slot whose place hashes alike */
 } slot_entry;
 
 /* Everything below is guarded by cid_m.slots_lock. */
 static bool scanned_once;            /* the first scan raises no events */
+/* A scan reports every place and C_GetTokenInfo names every slot: with a
+ * thousand tokens, looking either up by walking the table made a listing
+ * quadratic.  Both are hashed; the table grows by doubling. */
+static size_t slots_cap;
+static cid_hmap by_id;               /* slot id + 1 -> slot_entry* */
+static cid_hmap by_place;            /* place_hash -> slot_entry* (chained) */
+static bool slot_lookup_degraded;
+/* A forked child's copy of the maps: the parent's memory, kept reachable
+ * (published through a volatile pointer, or the copy is optimised away). */
+static cid_hmap abandoned_maps[2];
+static cid_hmap *volatile abandoned_maps_kept;
 static struct {
 	bool valid;
 	CK_SLOT_ID *ids;
@@ -74,11 +87,10 @@ CK_RV cid_slot_get(CK_SLOT_ID id, cid_slot **out)
 		return CKR_HOST_MEMORY;
 
 	cid_mutex_lock(cid_m.slots_lock);
-	for (size_t i = 0; i < cid_m.nslots && rv != CKR_OK; i++) {
-		if (cid_m.slots[i]->id == id) {
-			*out = cid_m.slots[i];
-			rv = CKR_OK;
-		}
+	slot_entry *e = id < UINT64_MAX - 1 ? cid_hmap_get(&by_id, (uint64_t)id + 1) : NULL;
+	if (e != NULL) {
+		*out = &e->s;
+		rv = CKR_OK;
 	}
 	cid_mutex_unlock(cid_m.slots_lock);
 	/* A removal a call without a session met (C_GetTokenInfo, say) is
@@ -110,11 +122,68 @@ bool cid_slot_is_free_place(cid_slot *s)
 	return slot_flag(s, true);
 }
 
+static uint64_t place_hash(const cid_provider *prov, const char *key)
+{
+	uint64_t h = 14695981039346656037ull ^ (uint64_t)(uintptr_t)prov;
+
+	for (const char *c = key; *c != '\0'; c++)
+		h = (h ^ (uint8_t)*c) * 1099511628211ull;
+	return h == 0 || h == UINT64_MAX ? 1 : h;
+}
+
+static slot_entry *find_place(const cid_provider *prov, const char *key)
+{
+	for (slot_entry *e = cid_hmap_get(&by_place, place_hash(prov, key)); e != NULL; e = e->same_hash)
+		if (e->s.prov == prov && strcmp(e->s.key, key) == 0)
+			return e;
+	/* A slot whose new key could not be hashed (cid_slot_moved_to). */
+	for (size_t i = 0; slot_lookup_degraded && i < cid_m.nslots; i++)
+		if (cid_m.slots[i]->prov == prov && strcmp(cid_m.slots[i]->key, key) == 0)
+			return entry_of(cid_m.slots[i]);
+	return NULL;
+}
+
+static void unchain_place(slot_entry *e)
+{
+	uint64_t ph = place_hash(e->s.prov, e->s.key);
+	slot_entry *head = cid_hmap_get(&by_place, ph);
+
+	if (head == e) {
+		if (e->same_hash != NULL)
+			(void)cid_hmap_put(&by_place, ph, e->same_hash);
+		else
+			cid_hmap_del(&by_place, ph);
+	} else {
+		for (slot_entry *p = head; p != NULL; p = p->same_hash)
+			if (p->same_hash == e) {
+				p->same_hash = e->same_hash;
+				break;
+			}
+	}
+	e->same_hash = NULL;
+}
+
+/* false (the slot then found by a walk instead) when out of memory. */
+static bool chain_place(slot_entry *e)
+{
+	uint64_t ph = place_hash(e->s.prov, e->s.key);
+
+	e->same_hash = cid_hmap_get(&by_place, ph);
+	if (cid_hmap_put(&by_place, ph, e) != 0) {
+		e->same_hash = NULL;
+		return false;
+	}
+	return true;
+}
+
 void cid_slot_moved_to(cid_slot *slot, char *new_key)
 {
 	cid_mutex_lock(cid_m.slots_lock);
+	unchain_place(entry_of(slot));
 	free(slot->key);
 	slot->key = new_key;
+	if (!chain_place(entry_of(slot)))
+		slot_lookup_degraded = true;
 	slot->can_create = false;
 	entry_of(slot)->present = true;
 	cid_mutex_unlock(cid_m.slots_lock);
@@ -155,10 +224,7 @@ CK_RV cid_slot_token(cid_slot *slot, cid_tok **out)
 
 static bool id_taken(CK_SLOT_ID id)
 {
-	for (size_t i = 0; i < cid_m.nslots; i++)
-		if (cid_m.slots[i]->id == id)
-			return true;
-	return false;
+	return cid_hmap_get(&by_id, (uint64_t)id + 1) != NULL;
 }
 
 static CK_SLOT_ID new_slot_id(const cid_place *place)
@@ -179,25 +245,42 @@ static CK_SLOT_ID new_slot_id(const cid_place *place)
 	return id;
 }
 
+/* Room for one more slot in cid_m.slots. */
+static bool reserve_slot(void)
+{
+	if (cid_m.nslots == slots_cap) {
+		size_t ncap = slots_cap ? 2 * slots_cap : 16;
+		cid_slot **grown = realloc(cid_m.slots, ncap * sizeof(*grown));
+
+		if (grown == NULL)
+			return false;
+		cid_m.slots = grown;
+		slots_cap = ncap;
+	}
+	return true;
+}
+
 static CK_RV append_slot(cid_provider *prov, const cid_place *place)
 {
 	slot_entry *e = calloc(1, sizeof(*e));
-	cid_slot **grown;
 
 	if (e == NULL)
 		return CKR_HOST_MEMORY;
 	e->s.key = strdup(place->key);
-	grown = realloc(cid_m.slots, (cid_m.nslots + 1) * sizeof(*grown));
-	if (e->s.key == NULL || grown == NULL || cid_mutex_new(&e->s.lock) != CKR_OK) {
+	if (e->s.key == NULL || !reserve_slot() || cid_mutex_new(&e->s.lock) != CKR_OK) {
 		free(e->s.key);
 		free(e);
-		if (grown != NULL)
-			cid_m.slots = grown;
 		return CKR_HOST_MEMORY;
 	}
-	cid_m.slots = grown;
 	e->s.id = new_slot_id(place);
 	e->s.prov = prov;
+	if (cid_hmap_put(&by_id, (uint64_t)e->s.id + 1, e) != 0 || !chain_place(e)) {
+		cid_hmap_del(&by_id, (uint64_t)e->s.id + 1);
+		cid_mutex_free(&e->s.lock);
+		free(e->s.key);
+		free(e);
+		return CKR_HOST_MEMORY;
+	}
 	cid_pad(e->s.description, sizeof(e->s.description), place->description);
 	e->s.removable = place->removable;
 	e->s.hardware = place->hardware;
@@ -219,18 +302,13 @@ typedef struct scan_ctx {
 static CK_RV on_place(void *ctx, const cid_place *place)
 {
 	scan_ctx *sc = ctx;
+	slot_entry *e = find_place(sc->prov, place->key);
 
-	for (size_t i = 0; i < cid_m.nslots; i++) {
-		cid_slot *s = cid_m.slots[i];
-
-		if (s->prov == sc->prov && strcmp(s->key, place->key) == 0) {
-			slot_entry *e = entry_of(s);
-
-			e->seen = true;
-			e->seen_present = !place->absent;
-			e->seen_epoch = place->epoch;
-			return CKR_OK;
-		}
+	if (e != NULL) {
+		e->seen = true;
+		e->seen_present = !place->absent;
+		e->seen_epoch = place->epoch;
+		return CKR_OK;
 	}
 	return append_slot(sc->prov, place);
 }
@@ -353,6 +431,13 @@ void cid_slots_free(bool abandon)
 		atomic_store(&waiters, 0);
 		cid_m.slots = NULL;
 		cid_m.nslots = 0;
+		abandoned_maps[0] = by_id;
+		abandoned_maps[1] = by_place;
+		abandoned_maps_kept = abandoned_maps;
+		cid_hmap_init(&by_id);
+		cid_hmap_init(&by_place);
+		slots_cap = 0;
+		slot_lookup_degraded = false;
 		return;
 	}
 
@@ -372,6 +457,10 @@ void cid_slots_free(bool abandon)
 	free(cid_m.slots);
 	cid_m.slots = NULL;
 	cid_m.nslots = 0;
+	slots_cap = 0;
+	cid_hmap_free(&by_id);
+	cid_hmap_free(&by_place);
+	slot_lookup_degraded = false;
 	drop_snapshots();
 	scanned_once = false;
 }

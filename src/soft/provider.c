@@ -3,8 +3,11 @@
  *
  * A module is a guest in its host's process: loading it, C_Initialize and
  * every listing (C_GetSlotList, C_GetTokenInfo, C_WaitForSlotEvent) create
- * nothing on disk.  A missing token directory is an empty one; it is made
- * (0700, with its parents) only when C_InitToken creates the first token. */
+ * nothing on disk but, in a token directory of the user's own that holds
+ * tokens, the status cache (status_cache.c), and that only when a listing
+ * read a status the cache did not have.  A missing token directory is an
+ * empty one; it is made (0700, with its parents) only when C_InitToken
+ * creates the first token. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -47,6 +50,8 @@ typedef struct soft_provider {
 	cid_mutex *probed_lock;
 	/* The directory's mode was checked (once: scans run ten times a second). */
 	bool mode_checked;
+	/* Statuses of resting tokens kept across processes (status_cache.c). */
+	soft_status_cache *cache;
 } soft_provider;
 
 /* A token's key is its file name: never a path, never hidden, always ours. */
@@ -234,11 +239,13 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 	if (sink == NULL)
 		return CKR_ARGUMENTS_BAD;
 	cid_hmap_init(&seen);
+	soft_status_cache_begin_scan(p->cache);
 	d = opendir(p->dir);
 	if (d == NULL && errno != ENOENT) {
 		int e = errno;
 
 		CID_ERROR("cannot read token directory %s: %s", p->dir, strerror(e));
+		soft_status_cache_end_scan(p->cache, false);
 		return e == EMFILE || e == ENFILE || e == ENOMEM ? CKR_HOST_MEMORY : CKR_GENERAL_ERROR;
 	}
 	if (d != NULL && !p->mode_checked) {
@@ -264,7 +271,18 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 			continue;
 		}
 		const probed_file *f = known(p, de->d_name, &sb);
-		int token = f != NULL ? f->token : probe(dirfd(d), de->d_name, p->dir);
+		soft_file_mark mark;
+		int token;
+
+		/* A file the status cache read as a token, unchanged since, is
+		 * one still: a listing in a new process opens no token file. */
+		soft_mark_of(&sb, &mark);
+		if (f != NULL)
+			token = f->token;
+		else if (soft_status_cache_knows(p->cache, de->d_name, &mark))
+			token = PROBE_TOKEN;
+		else
+			token = probe(dirfd(d), de->d_name, p->dir);
 
 		/* A token that could not be looked at is not a file found not
 		 * to be one: the scan fails, and changes nothing. */
@@ -292,10 +310,12 @@ static CK_RV soft_scan(cid_provider *prov, cid_place_sink sink, void *ctx)
 				rv = CKR_HOST_MEMORY;
 			else
 				n++;
+			soft_status_cache_seen(p->cache, de->d_name);
 		}
 	}
 	if (d != NULL)
 		closedir(d);
+	soft_status_cache_end_scan(p->cache, rv == CKR_OK);
 	if (rv == CKR_OK) {
 		cid_mutex_lock(p->probed_lock);
 		free_probed(&p->probed);
@@ -359,7 +379,12 @@ static CK_RV soft_open(cid_provider *prov, const char *key, cid_token **out)
 		free(path);
 		return verdict == PROBE_SHORT ? CKR_HOST_MEMORY : CKR_TOKEN_NOT_RECOGNIZED;
 	}
-	return soft_token_new(NULL, path, NULL, out);
+	CK_RV rv = soft_token_new(NULL, path, NULL, out);
+
+	/* Without the cache (out of memory) the token reads its file. */
+	if (rv == CKR_OK)
+		(void)soft_token_use_cache(*out, p->cache, key);
+	return rv;
 }
 
 static void unlink_db(const char *path)
@@ -497,6 +522,8 @@ static void soft_provider_release(cid_provider *prov)
 	if (p == NULL)
 		return;
 	forget_probed(p);
+	soft_status_cache_save(p->cache);
+	soft_status_cache_unref(p->cache);
 	cid_mutex_free(&p->probed_lock);
 	free(p->dir);
 	free(p);
@@ -525,7 +552,9 @@ CK_RV cid_soft_provider_new(const char *dir, uint32_t kdf_cost, cid_provider **o
 	if (p == NULL)
 		return CKR_HOST_MEMORY;
 	p->dir = strdup(dir);
-	if (p->dir == NULL || cid_mutex_new(&p->probed_lock) != CKR_OK) {
+	if (p->dir == NULL || cid_mutex_new(&p->probed_lock) != CKR_OK ||
+	    soft_status_cache_new(p->dir, &p->cache) != CKR_OK) {
+		cid_mutex_free(&p->probed_lock);
 		free(p->dir);
 		free(p);
 		return CKR_HOST_MEMORY;

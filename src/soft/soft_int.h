@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <time.h>
 
@@ -61,13 +62,26 @@
 #define SOFT_META_AUDIT_SEQ      "audit_head_seq"
 #define SOFT_META_AUDIT_HASH     "audit_head_hash"
 
-/* A file as stat shows it: any write to it changes this. */
+/* A file as stat shows it: any write to it changes this.  ctime moves
+ * with every change to the inode (content, times set back, rename). */
 typedef struct soft_file_mark {
 	dev_t dev;
 	ino_t ino;
 	off_t size;
-	struct timespec mtime;
+	struct timespec mtime, ctime;
 } soft_file_mark;
+
+/* What a token's status is made of, as stored (token.c reads it). */
+typedef struct soft_status_meta {
+	uint8_t label[32];
+	size_t label_len;
+	char serial[SOFT_SERIAL_LEN + 1];
+	bool have_serial;
+	int64_t user_tries, so_tries, init, change;
+	bool have_user_tries, have_so_tries;
+} soft_status_meta;
+
+typedef struct soft_status_cache soft_status_cache;
 
 /* Nobody logged in. */
 #define SOFT_NOBODY ((CK_USER_TYPE)-1)
@@ -96,10 +110,14 @@ typedef struct soft_token {
 	/* The last status read of the token at rest, kept while neither the
 	 * file nor its log is written (token.c, cached_status). */
 	char *wal_path;
-	unsigned status_asks;
 	bool cached;
 	soft_file_mark cache_db, cache_wal;
 	cid_token_status cache_st;
+	/* The token directory's status cache, shared with the provider, and
+	 * this token's file name in it (NULL: none). */
+	soft_status_cache *scache;
+	char *name;
+	bool root;                  /* run as root (see cached_status) */
 } soft_token;
 
 /* ---- db.c: the file, transactions, meta values ---- */
@@ -257,12 +275,48 @@ CK_RV soft_objects_wipe(soft_token *t);
  * to close when done, or -1 (logged) when turns cannot be taken. */
 int soft_take_turn(const soft_token *t);
 
+/* ---- status_cache.c: token statuses kept across processes ---- */
+
+/* Files of the cache beside the tokens (hidden: never a token name). */
+#define SOFT_STATUS_CACHE_NAME ".careid-status"
+
+void soft_mark_of(const struct stat *sb, soft_file_mark *m);
+bool soft_mark_same(const soft_file_mark *a, const soft_file_mark *b);
+/* Reads nothing yet: the file is read at the first scan. */
+CK_RV soft_status_cache_new(const char *dir, soft_status_cache **out);
+soft_status_cache *soft_status_cache_ref(soft_status_cache *c);
+void soft_status_cache_unref(soft_status_cache *c);
+/* Before a scan: writes what this process learnt since the last one, then
+ * reads the file again if another process replaced it. */
+void soft_status_cache_begin_scan(soft_status_cache *c);
+/* A token the scan in progress reported; end_scan(ok) closes the scan,
+ * and the next write keeps only the tokens an ok scan reported. */
+void soft_status_cache_seen(soft_status_cache *c, const char *name);
+void soft_status_cache_end_scan(soft_status_cache *c, bool ok);
+/* Whether the file under name, stat as db, is one the cache holds a
+ * status of (it was read as a token and has not changed since). */
+bool soft_status_cache_knows(soft_status_cache *c, const char *name, const soft_file_mark *db);
+/* The status kept for name when its file and log stat exactly as db and
+ * wal did when it was read. */
+bool soft_status_cache_get(soft_status_cache *c, const char *name, const soft_file_mark *db,
+                           const soft_file_mark *wal, soft_status_meta *out);
+/* Keeps a status read through SQLite after db and wal were taken, both
+ * last written long enough before (token.c, QUIET_SECONDS). */
+void soft_status_cache_put(soft_status_cache *c, const char *name, const soft_file_mark *db,
+                           const soft_file_mark *wal, const soft_status_meta *m);
+/* Writes the cache if this process learnt something (temp + rename, 0600). */
+void soft_status_cache_save(soft_status_cache *c);
+
 /* ---- token.c ---- */
 
 /* Takes ownership of db and path.  db may be NULL (and serial NULL with
  * it): the file is then opened, checked and its serial learnt at first
  * use. */
 CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN + 1], cid_token **out);
+/* Lets a resting token's status come from the directory's cache (name is
+ * the file name in it); false when out of memory (the token then reads
+ * its file every time). */
+bool soft_token_use_cache(cid_token *tok, soft_status_cache *c, const char *name);
 /* Writes a complete new token into an empty, schema-ready database. */
 CK_RV soft_token_format(sqlite3 *db, const char *serial, uint32_t kdf_cost, const CK_UTF8CHAR *so_pin,
                         CK_ULONG len, const CK_UTF8CHAR label[32]);

@@ -51,16 +51,6 @@ const char *soft_token_name(const soft_token *t, char *out)
 	return out;
 }
 
-/* What a token's status is made of, as stored. */
-typedef struct status_meta {
-	uint8_t label[32];
-	size_t label_len;
-	char serial[SOFT_SERIAL_LEN + 1];
-	bool have_serial;
-	int64_t user_tries, so_tries, init, change;
-	bool have_user_tries, have_so_tries;
-} status_meta;
-
 /* One statement for every value a status needs (and the serial, which a
  * file opened only to be listed checks in the same snapshot).  The whole
  * table, a few dozen rows on one page, costs less to walk than a list of
@@ -80,7 +70,7 @@ static CK_RV meta_int_value(sqlite3_stmt *q, const char *key, int64_t *out)
 /* Inside the caller's read transaction.  *read_rc is SQLite's code for a
  * failure to read at all (then nothing is logged and the answer is
  * CKR_DEVICE_ERROR); a value found malformed is logged. */
-static CK_RV read_status_meta(sqlite3 *db, status_meta *m, int *read_rc)
+static CK_RV read_status_meta(sqlite3 *db, soft_status_meta *m, int *read_rc)
 {
 	sqlite3_stmt *q = NULL;
 	CK_RV rv = CKR_OK;
@@ -127,7 +117,7 @@ static CK_RV read_status_meta(sqlite3 *db, status_meta *m, int *read_rc)
 	return rv;
 }
 
-static void fill_status(const char serial[SOFT_SERIAL_LEN + 1], const status_meta *m, cid_token_status *st)
+static void fill_status(const char serial[SOFT_SERIAL_LEN + 1], const soft_status_meta *m, cid_token_status *st)
 {
 	int64_t user_tries = m->user_tries, so_tries = m->so_tries;
 
@@ -159,7 +149,7 @@ static void fill_status(const char serial[SOFT_SERIAL_LEN + 1], const status_met
 static CK_RV soft_status(cid_token *tok, cid_token_status *st)
 {
 	soft_token *t = (soft_token *)tok;
-	status_meta m;
+	soft_status_meta m;
 	int rc = SQLITE_OK;
 	CK_RV rv;
 
@@ -194,10 +184,10 @@ static CK_RV same_token(soft_token *t, const char serial[SOFT_SERIAL_LEN + 1])
  * thousand log indexes nor keeps a file open.  *fallback: this way is not
  * open to the file (a token never opened read-write has no log index
  * yet) and the caller should take the token's own connection. */
-static CK_RV resting_status(soft_token *t, cid_token_status *st, bool *fallback)
+static CK_RV resting_status(soft_token *t, cid_token_status *st, bool *fallback, soft_status_meta *mp)
 {
 	sqlite3 *db = NULL;
-	status_meta m;
+	soft_status_meta m;
 	int rc = SQLITE_OK;
 	CK_RV rv;
 
@@ -228,8 +218,10 @@ static CK_RV resting_status(soft_token *t, cid_token_status *st, bool *fallback)
 		return CKR_TOKEN_NOT_RECOGNIZED;
 	}
 	rv = same_token(t, m.serial);
-	if (rv == CKR_OK)
+	if (rv == CKR_OK) {
 		fill_status(t->serial, &m, st);
+		*mp = m;
+	}
 	return rv;
 }
 
@@ -307,54 +299,56 @@ static bool mark_file(const char *path, const struct timespec *now, soft_file_ma
 
 	if (stat(path, &sb) != 0)
 		return false;
-	memset(m, 0, sizeof(*m));
-	m->dev = sb.st_dev;
-	m->ino = sb.st_ino;
-	m->size = sb.st_size;
-	m->mtime = sb.st_mtim;
+	soft_mark_of(&sb, m);
 	if (now->tv_sec - sb.st_mtim.tv_sec <= QUIET_SECONDS)
 		*quiet = false;
 	return true;
 }
 
-static bool same_mark(const soft_file_mark *a, const soft_file_mark *b)
-{
-	return a->dev == b->dev && a->ino == b->ino && a->size == b->size && a->mtime.tv_sec == b->mtime.tv_sec &&
-	       a->mtime.tv_nsec == b->mtime.tv_nsec;
-}
-
 /* The status of a token at rest, asked again and again (a host polling
- * its tokens): every commit, by this process or another, writes the log
- * (or the file itself, were the log ever turned off), so while both look
- * as they did when the last answer was read, that answer still holds.
+ * its tokens, or a listing in each new process): every commit, by this
+ * process or another, writes the log (or the file itself, were the log
+ * ever turned off), so while both stat as they did just before the last
+ * answer was read, that answer still holds.  It is kept in this handle
+ * and in the directory's cache (status_cache.c), for other processes.
  * A file written within QUIET_SECONDS of a read is read afresh every
- * time.  The first ask costs no stat: a one-off listing gains nothing
- * from keeping its answer. */
+ * time, and a token without its log goes through SQLite. */
 static CK_RV cached_status(soft_token *t, cid_token_status *st, bool *fallback)
 {
 	soft_file_mark db, wal;
+	soft_status_meta m;
 	struct timespec now;
 	bool quiet = true, marked = false;
 	CK_RV rv;
 
-	if (t->status_asks < 2)
-		t->status_asks++;
-	if (t->status_asks > 1 && t->wal_path != NULL && clock_gettime(CLOCK_REALTIME, &now) == 0)
+	*fallback = false;
+	if (t->wal_path != NULL && clock_gettime(CLOCK_REALTIME, &now) == 0)
 		marked = mark_file(t->path, &now, &db, &quiet) && mark_file(t->wal_path, &now, &wal, &quiet);
-	if (marked && t->cached && same_mark(&db, &t->cache_db) && same_mark(&wal, &t->cache_wal)) {
-		*fallback = false;
+	/* Run as root, SQLite gives the log back to the file's owner at
+	 * every open (fchown), which moves its ctime without a write. */
+	if (marked && t->root)
+		memset(&wal.ctime, 0, sizeof(wal.ctime));
+	if (marked && t->cached && soft_mark_same(&db, &t->cache_db) && soft_mark_same(&wal, &t->cache_wal)) {
 		*st = t->cache_st;
 		return CKR_OK;
 	}
 	t->cached = false;
-	rv = resting_status(t, st, fallback);
-	if (rv == CKR_OK && !*fallback && marked && quiet) {
-		t->cache_db = db;
-		t->cache_wal = wal;
-		t->cache_st = *st;
-		t->cached = true;
+	if (marked && soft_status_cache_get(t->scache, t->name, &db, &wal, &m)) {
+		rv = same_token(t, m.serial);
+		if (rv != CKR_OK)
+			return rv;
+		fill_status(t->serial, &m, st);
+	} else {
+		rv = resting_status(t, st, fallback, &m);
+		if (rv != CKR_OK || *fallback || !marked || !quiet)
+			return rv;
+		soft_status_cache_put(t->scache, t->name, &db, &wal, &m);
 	}
-	return rv;
+	t->cache_db = db;
+	t->cache_wal = wal;
+	t->cache_st = *st;
+	t->cached = true;
+	return CKR_OK;
 }
 
 static CK_RV lazy_status(cid_token *tok, cid_token_status *st)
@@ -489,6 +483,8 @@ static void soft_release(cid_token *tok)
 	sqlite3_close_v2(t->db);
 	free(t->path);
 	free(t->wal_path);
+	free(t->name);
+	soft_status_cache_unref(t->scache);
 	cid_wipe(t, sizeof(*t));
 	free(t);
 }
@@ -536,8 +532,23 @@ CK_RV soft_token_new(sqlite3 *db, char *path, const char serial[SOFT_SERIAL_LEN 
 	if (serial != NULL)
 		memcpy(t->serial, serial, SOFT_SERIAL_LEN + 1);
 	t->who = SOFT_NOBODY;
+	t->root = geteuid() == 0;
 	*out = &t->base;
 	return CKR_OK;
+}
+
+bool soft_token_use_cache(cid_token *tok, soft_status_cache *c, const char *name)
+{
+	soft_token *t = (soft_token *)tok;
+	char *n = strdup(name);
+
+	if (n == NULL)
+		return false;
+	free(t->name);
+	soft_status_cache_unref(t->scache);
+	t->name = n;
+	t->scache = soft_status_cache_ref(c);
+	return true;
 }
 
 static CK_RV new_uuid(char out[37])
