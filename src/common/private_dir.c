@@ -34,9 +34,14 @@ CK_RV cid_private_dir(const char *dir, const char *what)
 		CID_ERROR("%s %s is not a directory", what, p);
 		rv = CKR_GENERAL_ERROR;
 	}
-	if (rv == CKR_OK && (sb.st_mode & 077) != 0)
-		CID_WARN("%s %s is accessible to other users (mode %03o); 0700 is expected", what, p,
-		         (unsigned)(sb.st_mode & 0777));
+	if (rv == CKR_OK)
+		cid_private_dir_warn(p, (unsigned)sb.st_mode, what);
 	free(p);
 	return rv;
+}
+
+void cid_private_dir_warn(const char *dir, unsigned mode, const char *what)
+{
+	if ((mode & 077) != 0)
+		CID_WARN("%s %s is accessible to other users (mode %03o); 0700 is expected", what, dir, mode & 0777);
 }

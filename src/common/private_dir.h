@@ -11,5 +11,7 @@
  * CKR_GENERAL_ERROR, with a log line, when it cannot be made or is not a
  * directory. */
 CK_RV cid_private_dir(const char *dir, const char *what);
+/* The warning of cid_private_dir for a directory found with this mode. */
+void cid_private_dir_warn(const char *dir, unsigned mode, const char *what);
 
 #endif

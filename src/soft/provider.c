@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/private_dir.h"
 #include "common/hmap.h"
 #include "common/lock.h"
 #include "common/mem.h"
@@ -75,45 +76,7 @@ static char *join(const char *dir, const char *name)
 /* Warns when others can reach into the token directory. */
 static void check_mode(const char *dir, const struct stat *sb)
 {
-	if ((sb->st_mode & 077) != 0)
-		CID_WARN("token directory %s is accessible to other users (mode %03o); 0700 is expected", dir,
-		         (unsigned)(sb->st_mode & 0777));
-}
-
-/* Creates missing components 0700; an existing directory is left as it
- * is, with a warning when others can reach into it. */
-static CK_RV make_dir(const char *dir)
-{
-	char *p = strdup(dir);
-	struct stat sb;
-	CK_RV rv = CKR_OK;
-
-	if (p == NULL)
-		return CKR_HOST_MEMORY;
-	for (char *q = p + 1; *q != '\0'; q++) {
-		if (*q != '/')
-			continue;
-		*q = '\0';
-		if (mkdir(p, 0700) != 0 && errno != EEXIST) {
-			CID_ERROR("cannot create %s: %s", p, strerror(errno));
-			rv = CKR_GENERAL_ERROR;
-		}
-		*q = '/';
-		if (rv != CKR_OK)
-			break;
-	}
-	if (rv == CKR_OK && mkdir(p, 0700) != 0 && errno != EEXIST) {
-		CID_ERROR("cannot create token directory %s: %s", p, strerror(errno));
-		rv = CKR_GENERAL_ERROR;
-	}
-	if (rv == CKR_OK && (stat(p, &sb) != 0 || !S_ISDIR(sb.st_mode))) {
-		CID_ERROR("token directory %s is not a directory", p);
-		rv = CKR_GENERAL_ERROR;
-	}
-	if (rv == CKR_OK)
-		check_mode(p, &sb);
-	free(p);
-	return rv;
+	cid_private_dir_warn(dir, sb->st_mode, "token directory");
 }
 
 /* Whether a file looks like a token, from its SQLite header alone: the
@@ -465,7 +428,7 @@ static CK_RV soft_create(cid_provider *prov, const char *key, const CK_UTF8CHAR 
 	}
 	/* The SO passcode's format (P1) is the token layer's to check. */
 	/* The first token makes the directory; nothing before it does. */
-	rv = make_dir(p->dir);
+	rv = cid_private_dir(p->dir, "token directory");
 	if (rv != CKR_OK)
 		return rv;
 	p->mode_checked = true;
