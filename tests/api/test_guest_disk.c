@@ -2,7 +2,9 @@
  * client does to look around (C_Initialize, C_GetSlotList, C_GetSlotInfo,
  * C_GetTokenInfo, C_WaitForSlotEvent, C_Finalize) create nothing on disk.
  * The token directory, missing, is simply empty (the free slot is still
- * offered), and the first C_InitToken makes it, 0700, with its parents. */
+ * offered), and the first C_InitToken makes it, 0700, with its parents.
+ * (Once tokens exist, a listing may keep their statuses in a cache file
+ * beside them, in that directory alone: docs/storage-encryption.md.) */
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
