@@ -1,5 +1,6 @@
 /* Stored objects: what each authentication state may see, and writes that
  * keep private values sealed under the token key. */
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,11 +22,97 @@ static int kept(soft_token *t, sqlite3_stmt **slot, const char *sql)
 	return sqlite3_prepare_v3(t->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
 }
 
+static void forget_pending(soft_token *t);
+
 void soft_objects_forget_statements(soft_token *t)
 {
 	sqlite3_finalize(t->st_data_version);
 	sqlite3_finalize(t->st_changes);
-	t->st_data_version = t->st_changes = NULL;
+	sqlite3_finalize(t->st_meta);
+	sqlite3_finalize(t->st_begin);
+	sqlite3_finalize(t->st_rollback);
+	t->st_data_version = t->st_changes = t->st_meta = t->st_begin = t->st_rollback = NULL;
+	forget_pending(t);
+	/* The mapping of the index goes with the connection. */
+	t->wal_mode = 0;
+	t->wal_index = NULL;
+	t->wal_seen_ok = false;
+}
+
+/* ---- knowing, without a read, that nobody has committed ----------------
+ *
+ * A read transaction takes and drops a lock on the -shm file, two fcntl
+ * calls, which beside a busy writer cost more than the whole search
+ * (the kernel's lock list of that file is shared with the writer).  Every
+ * commit, by any connection of any process, rewrites both copies of the
+ * WAL-index header at the start of that file before it returns: the
+ * commit counter, the last frame, after a restart the salts.  SQLite
+ * itself starts every read by reading it.  So a handle that took the
+ * header just before the read that left it current, and finds it the
+ * same, knows that no commit has happened since, without any lock. */
+
+/* The size of the regions SQLite maps the WAL index in. */
+#define WAL_INDEX_REGION 32768
+
+/* The start of the WAL index as this connection maps it, or NULL (not a
+ * WAL file, not mapped yet, a VFS without shared memory).  Found once per
+ * connection: the unix VFS keeps a region mapped where it is until the
+ * connection closes. */
+static const volatile uint32_t *wal_index(soft_token *t)
+{
+	sqlite3_stmt *st = NULL;
+	const unsigned char *mode;
+	sqlite3_file *f = NULL;
+	volatile void *p = NULL;
+	int known = 0;
+
+	if (t->wal_mode != 0)
+		return t->wal_index;
+	/* Only a WAL connection has an index of its own to read; xShmMap
+	 * would otherwise make one. */
+	if (sqlite3_prepare_v2(t->db, "PRAGMA journal_mode", -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && (mode = sqlite3_column_text(st, 0)) != NULL)
+		known = sqlite3_stricmp((const char *)mode, "wal") == 0 ? 1 : -1;
+	sqlite3_finalize(st);
+	if (known == 1 && sqlite3_file_control(t->db, "main", SQLITE_FCNTL_FILE_POINTER, &f) == SQLITE_OK &&
+	    f != NULL && f->pMethods != NULL && f->pMethods->iVersion >= 2 && f->pMethods->xShmMap != NULL &&
+	    /* Not extended: only what the connection's reads mapped already. */
+	    f->pMethods->xShmMap(f, 0, WAL_INDEX_REGION, 0, &p) == SQLITE_OK && p != NULL)
+		t->wal_index = p;
+	else if (known == 1 && (f == NULL || f->pMethods == NULL || f->pMethods->iVersion < 2))
+		known = -1;
+	/* A WAL connection whose index is not mapped yet is asked again
+	 * after its next read. */
+	if (known == -1 || t->wal_index != NULL)
+		t->wal_mode = t->wal_index != NULL ? 1 : -1;
+	return t->wal_index;
+}
+
+/* Takes the header into mark; false when it cannot vouch for anything (no
+ * index, a writer halfway through it, an index not built yet). */
+static bool wal_mark(soft_token *t, uint32_t mark[SOFT_WAL_HDR_WORDS])
+{
+	const volatile uint32_t *h = wal_index(t);
+	const int half = SOFT_WAL_HDR_WORDS / 2;
+
+	if (h == NULL)
+		return false;
+	/* The slot lock taken before this call keeps these reads after
+	 * whatever commit the caller already knows of; the fence keeps the
+	 * read transaction that may follow after them. */
+	for (int i = 0; i < SOFT_WAL_HDR_WORDS; i++)
+		mark[i] = h[i];
+	atomic_thread_fence(memory_order_acquire);
+	/* isInit is the first byte of the fourth word. */
+	return memcmp(mark, mark + half, (size_t)half * sizeof(*mark)) == 0 && ((const uint8_t *)mark)[12] == 1;
+}
+
+/* After a read that left this handle current, begun after mark was taken. */
+static void wal_keep(soft_token *t, bool ok, const uint32_t mark[SOFT_WAL_HDR_WORDS])
+{
+	t->wal_seen_ok = ok;
+	if (ok)
+		memcpy(t->wal_seen, mark, sizeof(t->wal_seen));
 }
 
 /* Asked at every search, so its statement is kept. */
@@ -42,12 +129,34 @@ static CK_RV data_version(soft_token *t, int64_t *v)
 	return rc == SQLITE_OK ? CKR_OK : soft_db_rv(t->db, rc, "data version");
 }
 
+/* A meta integer read at every change followed, through a kept
+ * statement; absent, it reads as 0. */
+static CK_RV meta_int(soft_token *t, const char *key, int64_t *v)
+{
+	int rc = kept(t, &t->st_meta, "SELECT value FROM meta WHERE key = ?1");
+	CK_RV rv = CKR_OK;
+
+	*v = 0;
+	if (rc == SQLITE_OK)
+		rc = sqlite3_bind_text(t->st_meta, 1, key, -1, SQLITE_STATIC);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(t->st_meta);
+	if (rc == SQLITE_ROW && sqlite3_column_type(t->st_meta, 0) != SQLITE_INTEGER) {
+		CID_ERROR("token meta value %s is not an integer", key);
+		rv = CKR_DEVICE_ERROR;
+	} else if (rc == SQLITE_ROW) {
+		*v = sqlite3_column_int64(t->st_meta, 0);
+	} else if (rc != SQLITE_DONE) {
+		rv = soft_db_rv(t->db, rc, key);
+	}
+	if (t->st_meta != NULL)
+		sqlite3_reset(t->st_meta);
+	return rv;
+}
+
 static CK_RV generation(soft_token *t, int64_t *g)
 {
-	bool found;
-
-	*g = 0;
-	return soft_meta_int(t->db, SOFT_META_OBJECTS_GEN, g, &found);
+	return meta_int(t, SOFT_META_OBJECTS_GEN, g);
 }
 
 /* Tombstones kept: a process that falls further behind than this many
@@ -101,6 +210,9 @@ CK_RV soft_objects_touched(soft_token *t, int64_t *gen)
 	int64_t old = 0;
 	CK_RV rv = soft_meta_bump_generation(t->db, &old);
 
+	/* Changes read before this write are read again after it. */
+	forget_pending(t);
+
 	/* Our own write need not make us reload, unless someone else's came
 	 * in since we last loaded.  (Kept even if the commit later fails: a
 	 * spurious "changed" only costs a reload.) */
@@ -131,37 +243,6 @@ CK_RV soft_objects_wipe(soft_token *t)
 	return rv;
 }
 
-CK_RV soft_changed(cid_token *tok, bool *changed)
-{
-	soft_token *t = (soft_token *)tok;
-	int64_t v = 0, g = 0;
-	CK_RV rv;
-
-	if (changed == NULL)
-		return CKR_ARGUMENTS_BAD;
-	*changed = true;
-	if (!t->loaded)
-		return CKR_OK;
-	/* data_version moves only when another connection commits; most calls
-	 * stop here without touching the file. */
-	rv = data_version(t, &v);
-	if (rv != CKR_OK)
-		return rv;
-	if (v == t->seen_data_version) {
-		*changed = false;
-		return CKR_OK;
-	}
-	/* Someone committed: was it to the objects, or only a try counter? */
-	rv = generation(t, &g);
-	if (rv != CKR_OK)
-		return rv;
-	if (g == t->seen_generation) {
-		t->seen_data_version = v;
-		*changed = false;
-	}
-	return CKR_OK;
-}
-
 static CK_RV read_row(sqlite3_stmt *st, int col, soft_row *r)
 {
 	for (int i = 0; i < 2; i++) {
@@ -183,7 +264,8 @@ static CK_RV read_row(sqlite3_stmt *st, int col, soft_row *r)
 CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 {
 	soft_token *t = (soft_token *)tok;
-	bool with_secrets = user_key(t);
+	bool with_secrets = user_key(t), marked;
+	uint32_t mark[SOFT_WAL_HDR_WORDS];
 	sqlite3_stmt *st = NULL;
 	int64_t v = 0, g = 0;
 	CK_RV rv;
@@ -191,6 +273,8 @@ CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 
 	if (sink == NULL)
 		return CKR_ARGUMENTS_BAD;
+	forget_pending(t);
+	marked = wal_mark(t, mark);
 	/* One read transaction: a consistent snapshot, and the version and
 	 * generation that go with exactly that snapshot. */
 	rv = soft_tx_begin(t->db, false);
@@ -231,6 +315,7 @@ CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 		rv = soft_db_rv(t->db, rc, "object read");
 	sqlite3_finalize(st);
 	soft_tx_rollback(t->db);
+	wal_keep(t, rv == CKR_OK && marked, mark);
 	if (rv == CKR_OK) {
 		t->loaded = true;
 		t->seen_data_version = v;
@@ -239,12 +324,38 @@ CK_RV soft_load_objects(cid_token *tok, cid_object_sink sink, void *ctx)
 	return rv;
 }
 
+/* A read transaction through kept statements: at most one per search
+ * beside a busy writer, so their parsing is not paid every time. */
+static CK_RV read_begin(soft_token *t)
+{
+	int rc = kept(t, &t->st_begin, "BEGIN");
+
+	if (rc == SQLITE_OK && (rc = sqlite3_step(t->st_begin)) == SQLITE_DONE)
+		rc = SQLITE_OK;
+	if (t->st_begin != NULL)
+		sqlite3_reset(t->st_begin);
+	return rc == SQLITE_OK ? CKR_OK : soft_db_rv(t->db, rc, "BEGIN");
+}
+
+static void read_end(soft_token *t)
+{
+	if (sqlite3_get_autocommit(t->db))
+		return;
+	if (kept(t, &t->st_rollback, "ROLLBACK") == SQLITE_OK)
+		(void)sqlite3_step(t->st_rollback);
+	if (t->st_rollback != NULL)
+		sqlite3_reset(t->st_rollback);
+	/* Never leave a read open: it would hold the log back from every
+	 * checkpoint. */
+	if (!sqlite3_get_autocommit(t->db))
+		soft_tx_rollback(t->db);
+}
+
 /* Inside a read transaction: whether the rows and tombstones still tell
  * every change since this handle's last load. */
 static CK_RV can_follow(soft_token *t, bool *ok)
 {
 	int64_t version = 0, floor = 0;
-	bool found = false;
 	sqlite3_stmt *st = NULL;
 	int rc = t->schema_current ? SQLITE_OK : sqlite3_prepare_v2(t->db, "PRAGMA user_version", -1, &st, NULL);
 	CK_RV rv;
@@ -267,48 +378,95 @@ static CK_RV can_follow(soft_token *t, bool *ok)
 		return CKR_OK;
 	/* A file never goes back to an older schema. */
 	t->schema_current = true;
-	rv = soft_meta_int(t->db, SOFT_META_GONE_FLOOR, &floor, &found);
+	rv = meta_int(t, SOFT_META_GONE_FLOOR, &floor);
 	*ok = rv == CKR_OK && t->seen_generation >= floor;
 	return rv;
 }
 
-/* Reports, inside the read transaction, the rows written and the objects
- * destroyed after generation since.  A row this state may not see (now
- * private, or damaged) is reported as gone, as a full load would leave
- * it out. */
-static CK_RV report_changes(soft_token *t, int64_t since, cid_object_sink sink, void *ctx)
+/* Changes as read inside a read transaction, rows as stored: they are
+ * opened only once it has ended, so that the transaction stays short and
+ * a login between reading and reporting opens them as it should. */
+typedef struct soft_change {
+	int64_t id;
+	bool gone;
+	soft_row r;
+} soft_change;
+
+struct soft_changes {
+	soft_change *v;
+	size_t n, cap;
+	/* The version, generation and header mark that go with them. */
+	int64_t data_version, generation;
+	bool marked;
+	uint32_t mark[SOFT_WAL_HDR_WORDS];
+};
+
+static void changes_free(struct soft_changes *c)
 {
-	bool with_secrets = user_key(t);
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->n; i++)
+		soft_row_clear(&c->v[i].r);
+	free(c->v);
+	free(c);
+}
+
+/* Drops what changed() read for a load_changes that is not coming. */
+static void forget_pending(soft_token *t)
+{
+	changes_free(t->pending);
+	t->pending = NULL;
+}
+
+/* More than this many rows, and changed() leaves them to load_changes
+ * rather than keep them all in memory in between. */
+#define SOFT_PENDING_MAX 256
+
+/* Reads, inside the read transaction, the rows written and the objects
+ * destroyed after generation since; at most max of them (0: no bound),
+ * *over when there were more. */
+static CK_RV read_changes(soft_token *t, int64_t since, size_t max, struct soft_changes *c, bool *over)
+{
 	CK_RV rv = CKR_OK;
 	int rc = kept(t, &t->st_changes, "SELECT id, private, attrs, sealed FROM objects WHERE gen > ?1"
 	                                 " UNION ALL SELECT id, NULL, NULL, NULL FROM gone WHERE gen > ?1");
 	sqlite3_stmt *st = t->st_changes;
 
+	*over = false;
 	if (rc == SQLITE_OK)
 		rc = sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
 	if (rc != SQLITE_OK)
 		rv = soft_db_rv(t->db, rc, "object changes");
 	while (rv == CKR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		soft_change *e;
 		int64_t id = sqlite3_column_int64(st, 0);
-		bool gone = sqlite3_column_type(st, 1) == SQLITE_NULL;
-		cid_attrs a = CID_ATTRS_INIT;
-		soft_row r;
-		CK_RV orv = CKR_GENERAL_ERROR;
 
 		if (id <= 0)
 			continue;
-		memset(&r, 0, sizeof(r));
-		if (!gone) {
-			r.priv = sqlite3_column_int64(st, 1) != 0;
-			if ((rv = read_row(st, 2, &r)) == CKR_OK && (!r.priv || with_secrets))
-				orv = soft_row_open(t, (uint64_t)id, &r, with_secrets, &a);
+		if (max != 0 && c->n == max) {
+			*over = true;
+			rc = SQLITE_DONE;
+			break;
 		}
-		if (rv == CKR_OK && orv == CKR_HOST_MEMORY)
-			rv = orv;
-		else if (rv == CKR_OK)
-			rv = sink(ctx, (uint64_t)id, orv == CKR_OK ? &a : NULL);
-		cid_attrs_clear(&a);
-		soft_row_clear(&r);
+		if (c->n == c->cap) {
+			size_t cap = c->cap ? 2 * c->cap : 4;
+			soft_change *v = realloc(c->v, cap * sizeof(*v));
+
+			if (v == NULL) {
+				rv = CKR_HOST_MEMORY;
+				break;
+			}
+			c->v = v;
+			c->cap = cap;
+		}
+		e = &c->v[c->n++];
+		memset(e, 0, sizeof(*e));
+		e->id = id;
+		e->gone = sqlite3_column_type(st, 1) == SQLITE_NULL;
+		if (!e->gone) {
+			e->r.priv = sqlite3_column_int64(st, 1) != 0;
+			rv = read_row(st, 2, &e->r);
+		}
 	}
 	if (rv == CKR_OK && rc != SQLITE_DONE)
 		rv = soft_db_rv(t->db, rc, "object changes");
@@ -317,40 +475,150 @@ static CK_RV report_changes(soft_token *t, int64_t since, cid_object_sink sink, 
 	return rv;
 }
 
+/* Reports the changes read: a row this state may not see (now private,
+ * or damaged) as gone, as a full load would leave it out. */
+static CK_RV report_changes(soft_token *t, const struct soft_changes *c, cid_object_sink sink, void *ctx)
+{
+	bool with_secrets = user_key(t);
+	CK_RV rv = CKR_OK;
+
+	for (size_t i = 0; rv == CKR_OK && i < c->n; i++) {
+		const soft_change *e = &c->v[i];
+		cid_attrs a = CID_ATTRS_INIT;
+		CK_RV orv = CKR_GENERAL_ERROR;
+
+		if (!e->gone && (!e->r.priv || with_secrets))
+			orv = soft_row_open(t, (uint64_t)e->id, &e->r, with_secrets, &a);
+		if (orv == CKR_HOST_MEMORY)
+			rv = orv;
+		else
+			rv = sink(ctx, (uint64_t)e->id, orv == CKR_OK ? &a : NULL);
+		cid_attrs_clear(&a);
+	}
+	return rv;
+}
+
+/* Reports c and makes this handle current as of it. */
+static CK_RV apply_read(soft_token *t, const struct soft_changes *c, cid_object_sink sink, void *ctx)
+{
+	CK_RV rv = report_changes(t, c, sink, ctx);
+
+	wal_keep(t, rv == CKR_OK && c->marked, c->mark);
+	if (rv == CKR_OK) {
+		t->seen_data_version = c->data_version;
+		t->seen_generation = c->generation;
+	}
+	return rv;
+}
+
+CK_RV soft_changed(cid_token *tok, bool *changed)
+{
+	soft_token *t = (soft_token *)tok;
+	struct soft_changes *c;
+	uint32_t mark[SOFT_WAL_HDR_WORDS];
+	bool ok = false, over = false, marked;
+	CK_RV rv;
+
+	if (changed == NULL)
+		return CKR_ARGUMENTS_BAD;
+	*changed = true;
+	forget_pending(t);
+	if (!t->loaded)
+		return CKR_OK;
+	marked = wal_mark(t, mark);
+	/* Nobody has committed since: most calls stop here, without a lock. */
+	if (marked && t->wal_seen_ok && memcmp(mark, t->wal_seen, sizeof(mark)) == 0) {
+		*changed = false;
+		return CKR_OK;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	c->marked = marked;
+	memcpy(c->mark, mark, sizeof(mark));
+	/* One read transaction for the check and, when something changed,
+	 * for reading what: beside a busy writer, opening one costs more than
+	 * all that is read in it. */
+	rv = read_begin(t);
+	/* data_version moves only when another connection commits. */
+	if (rv == CKR_OK)
+		rv = data_version(t, &c->data_version);
+	if (rv == CKR_OK && c->data_version == t->seen_data_version) {
+		wal_keep(t, c->marked, c->mark);
+		*changed = false;
+	} else if (rv == CKR_OK) {
+		/* Someone committed: was it to the objects, or only a try
+		 * counter? */
+		rv = generation(t, &c->generation);
+		if (rv == CKR_OK && c->generation == t->seen_generation) {
+			t->seen_data_version = c->data_version;
+			wal_keep(t, c->marked, c->mark);
+			*changed = false;
+		} else if (rv == CKR_OK) {
+			rv = can_follow(t, &ok);
+			if (rv == CKR_OK && ok)
+				rv = read_changes(t, t->seen_generation, SOFT_PENDING_MAX, c, &over);
+		}
+	}
+	read_end(t);
+	/* Kept for load_changes when they can be followed and are few; it
+	 * reads again otherwise. */
+	if (rv == CKR_OK && *changed && ok && !over) {
+		t->pending = c;
+		c = NULL;
+	}
+	changes_free(c);
+	return rv;
+}
+
 CK_RV soft_load_changes(cid_token *tok, cid_object_sink sink, void *ctx, bool *whole)
 {
 	soft_token *t = (soft_token *)tok;
-	int64_t v = 0, g = 0;
-	bool ok = false;
+	struct soft_changes *c = t->pending;
+	bool ok = false, over = false;
 	CK_RV rv;
 
 	if (sink == NULL || whole == NULL)
 		return CKR_ARGUMENTS_BAD;
 	*whole = false;
+	t->pending = NULL;
 	if (!t->loaded) {
+		changes_free(c);
 		*whole = true;
 		return soft_load_objects(tok, sink, ctx);
 	}
-	rv = soft_tx_begin(t->db, false);
+	/* Read by changed() just before, with nothing done here since. */
+	if (c != NULL) {
+		rv = apply_read(t, c, sink, ctx);
+		changes_free(c);
+		return rv;
+	}
+	c = calloc(1, sizeof(*c));
+	if (c == NULL)
+		return CKR_HOST_MEMORY;
+	c->marked = wal_mark(t, c->mark);
+	rv = read_begin(t);
 	if (rv == CKR_OK)
 		rv = can_follow(t, &ok);
 	if (rv == CKR_OK && !ok) {
-		soft_tx_rollback(t->db);
+		read_end(t);
+		changes_free(c);
 		CID_DEBUG("token %s: changes cannot be followed, loading every object", t->serial);
 		*whole = true;
 		return soft_load_objects(tok, sink, ctx);
 	}
 	if (rv == CKR_OK)
-		rv = generation(t, &g);
+		rv = generation(t, &c->generation);
 	if (rv == CKR_OK)
-		rv = data_version(t, &v);
+		rv = data_version(t, &c->data_version);
 	if (rv == CKR_OK)
-		rv = report_changes(t, t->seen_generation, sink, ctx);
-	soft_tx_rollback(t->db);
-	if (rv == CKR_OK) {
-		t->seen_data_version = v;
-		t->seen_generation = g;
-	}
+		rv = read_changes(t, t->seen_generation, 0, c, &over);
+	read_end(t);
+	if (rv == CKR_OK)
+		rv = apply_read(t, c, sink, ctx);
+	else
+		t->wal_seen_ok = false;
+	changes_free(c);
 	return rv;
 }
 

@@ -83,6 +83,10 @@ typedef struct soft_status_meta {
 
 typedef struct soft_status_cache soft_status_cache;
 
+/* Both copies of the WAL-index header at the start of the -shm file, in
+ * 32-bit words (sqlite.org/walformat.html). */
+#define SOFT_WAL_HDR_WORDS 24
+
 /* Nobody logged in. */
 #define SOFT_NOBODY ((CK_USER_TYPE)-1)
 
@@ -106,7 +110,19 @@ typedef struct soft_token {
 	bool schema_current;        /* the file is known to be SOFT_SCHEMA_VERSION */
 	/* Statements every search asks again (objects.c), kept prepared on
 	 * this connection; finalised before it closes. */
-	sqlite3_stmt *st_data_version, *st_changes;
+	sqlite3_stmt *st_data_version, *st_changes, *st_meta, *st_begin, *st_rollback;
+	/* Changes read by changed() in its own read, for the load_changes
+	 * that follows it (objects.c); NULL when there are none waiting. */
+	struct soft_changes *pending;
+	/* The WAL-index header as it was just before the last read that left
+	 * this handle current (objects.c, wal_mark): while it reads the
+	 * same, nobody has committed since.  wal_index is where this
+	 * connection maps it, NULL until known (wal_mode 0) or when there is
+	 * none (wal_mode -1). */
+	signed char wal_mode;
+	bool wal_seen_ok;
+	const volatile uint32_t *wal_index;
+	uint32_t wal_seen[SOFT_WAL_HDR_WORDS];
 	/* The last status read of the token at rest, kept while neither the
 	 * file nor its log is written (token.c, cached_status). */
 	char *wal_path;
