@@ -559,6 +559,178 @@ static void test_changes_fall_behind(void **state)
 	seen_clear(&s);
 }
 
+/* Between commits a check reads nothing, yet the very next check after
+ * another handle's object write says so, and a commit that wrote no
+ * object (a try counter, a label) is no change. */
+static void test_changes_seen_at_once(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	uint64_t w;
+	report r;
+	seen s = { 0 };
+	bool ch = true;
+
+	make_token(f, true);
+	public_cert(&a, "x");
+	(void)create(f->t, &a);
+	assert_int_equal(1, load(f->t, &s));
+	b = open_again(f);
+	for (int i = 0; i < 3; i++) {
+		ch = true;
+		assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+		assert_false(ch);
+	}
+	assert_int_equal(0, raw_exec(f->path, "UPDATE meta SET value = value WHERE key = 'label'"));
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_false(ch);
+	for (int i = 0; i < 3; i++) {
+		public_cert(&a, "w");
+		w = create(b, &a);
+		assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+		assert_true(ch);
+		assert_false(whole_report(f->t, &r));
+		assert_int_equal(1, r.n);
+		assert_int_equal(w, r.ids[0]);
+		assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+		assert_false(ch);
+		assert_int_equal(CKR_OK, b->ops->destroy_object(b, w));
+		assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+		assert_true(ch);
+		assert_false(whole_report(f->t, &r));
+		assert_int_equal(1, r.n);
+		assert_true(r.gone[0]);
+	}
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+/* What a check read is what the load after it reports; a commit that
+ * came in between is a change still to be seen, not one already seen. */
+static void test_changes_between_check_and_load(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	uint64_t w, v;
+	report r;
+	seen s = { 0 };
+	bool ch = false;
+
+	make_token(f, true);
+	assert_int_equal(0, load(f->t, &s));
+	b = open_again(f);
+	public_cert(&a, "w");
+	w = create(b, &a);
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_true(ch);
+	public_cert(&a, "v");
+	v = create(b, &a);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	assert_int_equal(w, r.ids[0]);
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_true(ch);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	assert_int_equal(v, r.ids[0]);
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_false(ch);
+	/* Our own write in between: what the check read is read again. */
+	public_cert(&a, "u");
+	(void)create(b, &a);
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_true(ch);
+	relabel(f->t, w, "w2");
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(2, r.n);
+	assert_string_equal("w2", r.label[at(&r, w)]);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+/* A change read that fails says so, at the check and at the load, for as
+ * long as it fails; nothing is taken as seen meanwhile. */
+static void test_changes_read_fails(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	uint64_t w;
+	report r;
+	seen s = { 0 };
+	bool ch = false, whole = false;
+
+	make_token(f, true);
+	assert_int_equal(0, load(f->t, &s));
+	b = open_again(f);
+	public_cert(&a, "first");
+	(void)create(b, &a);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	public_cert(&a, "w");
+	w = create(b, &a);
+	assert_int_equal(0, raw_exec(f->path, "ALTER TABLE gone RENAME TO gone_away"));
+	for (int i = 0; i < 2; i++) {
+		ch = false;
+		assert_int_equal(CKR_DEVICE_ERROR, f->t->ops->changed(f->t, &ch));
+		memset(&r, 0, sizeof(r));
+		assert_int_equal(CKR_DEVICE_ERROR, f->t->ops->load_changes(f->t, collect_change, &r, &whole));
+	}
+	assert_int_equal(0, raw_exec(f->path, "ALTER TABLE gone_away RENAME TO gone"));
+	assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+	assert_true(ch);
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	assert_int_equal(w, r.ids[0]);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
+static CK_RV refuse_change(void *ctx, uint64_t id, const cid_attrs *attrs)
+{
+	(void)ctx;
+	(void)id;
+	(void)attrs;
+	return CKR_HOST_MEMORY;
+}
+
+/* Changes the front could not take are still changes at the next check. */
+static void test_changes_not_taken(void **state)
+{
+	fx *f = *state;
+	cid_token *b;
+	cid_attrs a;
+	uint64_t w;
+	report r;
+	seen s = { 0 };
+	bool ch = false, whole = false;
+
+	make_token(f, true);
+	assert_int_equal(0, load(f->t, &s));
+	b = open_again(f);
+	public_cert(&a, "w");
+	w = create(b, &a);
+	for (int i = 0; i < 2; i++) {
+		/* First through what the check read, then read by the load. */
+		if (i == 0) {
+			assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+			assert_true(ch);
+		}
+		assert_int_equal(CKR_HOST_MEMORY, f->t->ops->load_changes(f->t, refuse_change, NULL, &whole));
+		assert_false(whole);
+		ch = false;
+		assert_int_equal(CKR_OK, f->t->ops->changed(f->t, &ch));
+		assert_true(ch);
+	}
+	assert_false(whole_report(f->t, &r));
+	assert_int_equal(1, r.n);
+	assert_int_equal(w, r.ids[0]);
+	b->ops->release(b);
+	seen_clear(&s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -572,6 +744,10 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_changes_after_reinit, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_from_schema_1, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_changes_fall_behind, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_seen_at_once, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_between_check_and_load, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_read_fails, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_changes_not_taken, setup, teardown),
 	};
 
 	cid_log_setup();
