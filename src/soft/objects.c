@@ -107,6 +107,21 @@ static bool wal_mark(soft_token *t, uint32_t mark[SOFT_WAL_HDR_WORDS])
 	return memcmp(mark, mark + half, (size_t)half * sizeof(*mark)) == 0 && ((const uint8_t *)mark)[12] == 1;
 }
 
+/* Whether nobody has committed since the kept mark.  The first copy is
+ * enough: a commit rewrites it last, before it returns. */
+static bool wal_same(soft_token *t)
+{
+	const volatile uint32_t *h = t->wal_seen_ok ? wal_index(t) : NULL;
+
+	if (h == NULL)
+		return false;
+	for (int i = 0; i < SOFT_WAL_HDR_WORDS / 2; i++)
+		if (h[i] != t->wal_seen[i])
+			return false;
+	atomic_thread_fence(memory_order_acquire);
+	return true;
+}
+
 /* After a read that left this handle current, begun after mark was taken. */
 static void wal_keep(soft_token *t, bool ok, const uint32_t mark[SOFT_WAL_HDR_WORDS])
 {
@@ -525,12 +540,12 @@ CK_RV soft_changed(cid_token *tok, bool *changed)
 	forget_pending(t);
 	if (!t->loaded)
 		return CKR_OK;
-	marked = wal_mark(t, mark);
 	/* Nobody has committed since: most calls stop here, without a lock. */
-	if (marked && t->wal_seen_ok && memcmp(mark, t->wal_seen, sizeof(mark)) == 0) {
+	if (wal_same(t)) {
 		*changed = false;
 		return CKR_OK;
 	}
+	marked = wal_mark(t, mark);
 	c = calloc(1, sizeof(*c));
 	if (c == NULL)
 		return CKR_HOST_MEMORY;
