@@ -96,7 +96,9 @@ static void recheck(card_token *t)
 		CID_WARN("the card's lifecycle record could not be read again (0x%lx)", (unsigned long)rv);
 }
 
-static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
+/* who names the login in the trail as the soft token does: "user", or
+ * "context" for the one-signature login of a PIN-always key. */
+static CK_RV verify_user(card_token *t, const char *who, const CK_UTF8CHAR *pin, CK_ULONG len)
 {
 	int tries = CID_PIV_TRIES_UNKNOWN, before = t->pin_tries;
 	CK_RV rv = cid_piv_verify(t->io, CID_PIV_REF_PIN, pin, len, &tries);
@@ -104,7 +106,7 @@ static CK_RV verify_user(card_token *t, const CK_UTF8CHAR *pin, CK_ULONG len)
 	note_pin_tries(t, rv, tries);
 	log_refused(t, CID_PASSCODE_USER, rv, before, tries);
 	rv = card_note(t, rv);
-	audit_check(t, "user", rv, before, tries, "login-ok", "");
+	audit_check(t, who, rv, before, tries, "login-ok", "");
 	return rv;
 }
 
@@ -127,7 +129,7 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 		return rv;
 	switch (who) {
 	case CKU_USER:
-		rv = verify_user(t, pin, len);
+		rv = verify_user(t, "user", pin, len);
 		if (rv == CKR_OK) {
 			t->who = CARD_USER;
 			recheck(t);
@@ -136,7 +138,7 @@ CK_RV card_login(cid_token *tok, CK_USER_TYPE who, const CK_UTF8CHAR *pin, CK_UL
 	case CKU_CONTEXT_SPECIFIC:
 		/* Checked now so a wrong passcode is reported now; kept for
 		 * the one signature it authorises (key_op), then wiped. */
-		rv = verify_user(t, pin, len);
+		rv = verify_user(t, "context", pin, len);
 		cid_wipe(t->ctx_pin, sizeof(t->ctx_pin));
 		t->ctx_pinlen = 0;
 		if (rv == CKR_OK) {
